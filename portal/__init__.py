@@ -1,0 +1,87 @@
+"""The application factory: `create_app()` and the steps that wire the portal together."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import PROJECT_ROOT, check_production, load_config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("PORTAL_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    check_production(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_database(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_web_hooks(app)
+    register_cli(app)
+    register_proxy(app)
+    return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* from the given number of reverse proxies (outermost middleware)."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
+
+
+def register_database(app: Flask) -> None:
+    from portal.db import db
+
+    db.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    from portal.auth import init_login
+    from portal.extensions import bootstrap, csrf, limiter, mail
+    from portal.i18n import init_i18n
+    from portal.services.mail import init_mail_delivery
+
+    csrf.init_app(app)
+    limiter.init_app(app)
+    bootstrap.init_app(app)
+    mail.init_app(app)
+    init_i18n(app)
+    init_login(app)
+    init_mail_delivery(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.views import admin, auth, errors, main
+
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    errors.register_error_handlers(app)
+
+
+def register_web_hooks(app: Flask) -> None:
+    from portal.security import init_security
+    from portal.templating import init_templating
+
+    init_security(app)
+    init_templating(app)
+
+
+def register_cli(app: Flask) -> None:
+    from portal.cli import portal_cli
+
+    app.cli.add_command(portal_cli)

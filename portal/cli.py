@@ -1,0 +1,147 @@
+"""The `flask --app wsgi portal ...` commands. They call services and commit."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import inspect, select
+
+from portal.config import PROJECT_ROOT
+from portal.db import db, session
+from portal.errors import DomainError
+from portal.models import Role, User
+from portal.services import accounts
+from portal.services.mail import retry_unsent
+
+portal_cli = AppGroup("portal", help="Operate the Vektor portal.")
+
+ROLE_CHOICE = click.Choice([r.value for r in Role])
+
+
+def _fail(message: str) -> None:
+    session.rollback()
+    raise click.ClickException(str(message))
+
+
+def _user(email: str) -> User:
+    user = accounts.find_user_by_email(session, email)
+    if user is None:
+        _fail(f"No account with the e-mail {email}.")
+    return user
+
+
+def alembic_config():
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return config
+
+
+@portal_cli.command("migrate")
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), "head")
+    click.echo("The database schema is up to date.")
+
+
+@portal_cli.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", "full_name", prompt="Full name")
+@click.password_option(help="Asked for when not given.")
+def create_admin(email: str, full_name: str, password: str) -> None:
+    """Create an administrator account."""
+    try:
+        user = accounts.create_user(
+            session, email=email, full_name=full_name, password=password,
+            roles={Role.ADMIN}, actor=None,
+        )
+    except DomainError as exc:
+        _fail(exc.message)
+    session.commit()
+    click.echo(f"Created the administrator {user.email}.")
+
+
+@portal_cli.command("users")
+@click.option("--role", type=ROLE_CHOICE, help="Only users with this role.")
+def list_users(role: str | None) -> None:
+    """List the accounts with their roles and organisations."""
+    query = select(User).order_by(User.email)
+    if role:
+        query = query.where(User.role_rows.any(role=Role(role)))
+    for user in session.scalars(query):
+        roles = ",".join(sorted(r.value for r in user.roles)) or "-"
+        org = user.organisation.short_name if user.organisation else "-"
+        state = "" if user.is_enabled else " [disabled]"
+        click.echo(f"{user.email}\t{roles}\t{org}{state}")
+
+
+@portal_cli.command("grant-role")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+def grant_role(email: str, role: str) -> None:
+    """Give a user one more role."""
+    user = _user(email)
+    try:
+        accounts.set_roles(session, user, user.roles | {Role(role)}, actor=None)
+    except DomainError as exc:
+        _fail(exc.message)
+    session.commit()
+    click.echo(f"{user.email} now has: {', '.join(sorted(r.value for r in user.roles))}.")
+
+
+@portal_cli.command("revoke-role")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+def revoke_role(email: str, role: str) -> None:
+    """Take a role from a user."""
+    user = _user(email)
+    accounts.set_roles(session, user, user.roles - {Role(role)}, actor=None)
+    session.commit()
+    click.echo(f"{user.email} now has: {', '.join(sorted(r.value for r in user.roles)) or '-'}.")
+
+
+@portal_cli.command("set-password")
+@click.argument("email")
+@click.password_option(help="Asked for when not given.")
+def set_password(email: str, password: str) -> None:
+    """Set a user's password; the user's sessions end."""
+    user = _user(email)
+    try:
+        accounts.admin_set_password(session, user, password, actor=None)
+    except DomainError as exc:
+        _fail(exc.message)
+    session.commit()
+    click.echo(f"The password of {user.email} has been set.")
+
+
+@portal_cli.command("send-mail")
+def send_mail() -> None:
+    """Deliver the queued and failed e-mails of the outbox now."""
+    count = retry_unsent(current_app._get_current_object())
+    click.echo(f"Tried to deliver {count} message(s).")
+
+
+@portal_cli.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Create the demo municipality and accounts (safe to run again)."""
+    from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
+
+    if not inspect(db.engine).has_table("users"):
+        _fail("The database has no tables yet: run `flask --app wsgi portal migrate` first.")
+    if if_empty and session.scalar(select(User.id).limit(1)) is not None:
+        created = False
+    else:
+        created = seed_demo(session)
+        session.commit()
+    if accounts.find_user_by_email(session, DEMO_ACCOUNTS[0].email) is None:
+        click.echo("The database already has accounts of its own; no demo data was added.")
+        return
+    click.echo("Demo data created." if created else "Demo data is already present.")
+    click.echo(f"Demo accounts (password for each: {DEMO_PASSWORD}):")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.email:<24} {', '.join(r.value for r in account.roles)}")

@@ -1,0 +1,30 @@
+"""Languages: Russian by default, English on request. The choice is kept in a cookie (and on
+the account, so that e-mails follow it)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+
+from portal.config import PROJECT_ROOT
+from portal.extensions import babel
+
+LANGUAGE_COOKIE = "vektor_lang"
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if chosen in languages:
+        return chosen
+    if current_user and getattr(current_user, "is_authenticated", False):
+        if current_user.locale in languages:
+            return current_user.locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_i18n(app: Flask) -> None:
+    app.config.setdefault(
+        "BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_ROOT / "portal" / "translations")
+    )
+    babel.init_app(app, locale_selector=select_locale)

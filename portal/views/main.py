@@ -1,0 +1,100 @@
+"""The home page (each role's dashboard, or the public front page), the language switch and
+the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.db import session
+from portal.forms.admin import ConfirmForm
+from portal.i18n import LANGUAGE_COOKIE
+from portal.models import AuditEvent, Organisation, OrganisationStatus, Role, User
+from portal.permissions import Action, require
+from portal.views import safe_next
+
+bp = Blueprint("main", __name__)
+
+# The dashboard `/` shows to a user holding several roles; the others are a click away.
+ROLE_PRIORITY = (Role.CHAIR, Role.REVIEWER, Role.FINANCE, Role.APPLICANT, Role.ADMIN)
+
+
+def primary_role(user: User) -> Role | None:
+    return next((role for role in ROLE_PRIORITY if role in user.roles), None)
+
+
+@bp.get("/")
+def index():
+    if not current_user.is_authenticated:
+        return render_template("public/front.html")
+    role = primary_role(current_user)
+    if role is None:
+        return render_template("dashboard/no_role.html")
+    return _render_dashboard(role)
+
+
+@bp.get("/dashboard/<role>")
+def dashboard(role: str):
+    try:
+        wanted = Role(role)
+    except ValueError:
+        abort(404)
+    require(current_user, Action.VIEW_DASHBOARD, wanted)
+    return _render_dashboard(wanted)
+
+
+def _render_dashboard(role: Role):
+    context: dict = {"role": role}
+    if role == Role.ADMIN:
+        context["user_count"] = session.scalar(select(func.count()).select_from(User))
+        context["pending"] = session.scalars(
+            select(Organisation)
+            .where(Organisation.status == OrganisationStatus.PENDING)
+            .order_by(Organisation.created_at)
+            .limit(20)
+        ).all()
+        context["recent_events"] = session.scalars(
+            select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)
+        ).all()
+    elif role == Role.APPLICANT:
+        org = current_user.organisation
+        context["organisation"] = org
+        context["colleagues"] = (
+            session.scalars(
+                select(User).where(User.organisation_id == org.id).order_by(User.full_name)
+            ).all()
+            if org
+            else []
+        )
+    return render_template(f"dashboard/{role.value}.html", **context)
+
+
+@bp.post("/language")
+def set_language():
+    """Remember the chosen language in a cookie (and on the account) and go back."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    lang = request.form.get("lang", "")
+    if lang not in current_app.config["LANGUAGES"]:
+        abort(400)
+    if current_user.is_authenticated and current_user.locale != lang:
+        current_user.locale = lang
+        session.commit()
+    response = redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+    response.set_cookie(
+        LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+    )
+    return response
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok")

@@ -1,0 +1,187 @@
+"""Shared fixtures: the application on a fresh schema (SQLite by default, PostgreSQL when
+PORTAL_TEST_DATABASE_URL is set), a transaction per test that is rolled back, a client,
+`login_as`, and factories that flush and return."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+import portal.passwords
+from portal import create_app
+from portal.db import Base, session as db_proxy
+from portal.demo import demo_account, demo_inn, demo_ogrn
+from portal.extensions import limiter
+from portal.models import Organisation, OrganisationStatus, Role, User
+from portal.services.accounts import create_user as create_user_service
+from portal.services.organisations import create_organisation as create_org_service
+
+TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+PASSWORD = "a long test passphrase"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> Iterator[None]:
+    """argon2id with the lightest parameters: the tests check behaviour, not hash cost."""
+    original = portal.passwords._hasher
+    portal.passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    portal.passwords._hasher = original
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
+
+
+def reset_schema(app: Flask) -> None:
+    """Drop everything and build the schema with the migrations, as production does."""
+    from alembic import command
+
+    from portal.cli import alembic_config
+
+    engine = app.extensions["vektor.db"]["engine"]
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    config = alembic_config()
+    config.attributes["configure_logger"] = False
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+
+
+def make_test_app(database_url: str, instance_path: str, **overrides: Any) -> Flask:
+    os.environ["PORTAL_INSTANCE_PATH"] = instance_path
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "SERVER_NAME": None,
+        "MAIL_SERVER": None,
+        "MAIL_BACKEND": None,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    app = make_test_app(database_url, str(tmp_path_factory.mktemp("instance")))
+    reset_schema(app)
+    return app
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Session]:
+    """The session of the test, inside a transaction rolled back afterwards. Requests made
+    by the client in the test join the same transaction through savepoints."""
+    state = app.extensions["vektor.db"]
+    connection = state["engine"].connect()
+    outer = connection.begin()
+    state["sessionmaker"].configure(bind=connection, join_transaction_mode="create_savepoint")
+    limiter.reset()
+    try:
+        with app.app_context():
+            yield db_proxy._get_current_object()
+    finally:
+        state["sessionmaker"].configure(
+            bind=state["engine"], join_transaction_mode="conservative_savepoint"
+        )
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db: Session) -> FlaskClient:
+    return app.test_client()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def create_organisation(db: Session) -> Callable[..., Organisation]:
+    def factory(status: OrganisationStatus = OrganisationStatus.APPROVED, **data: Any) -> Organisation:
+        n = next(_counter)
+        bik = "044525225"
+        values = {
+            "full_name": f"Муниципальная библиотека № {n}",
+            "short_name": f"Библиотека № {n}",
+            "inn": demo_inn(f"{500000000 + n:09d}"),
+            "kpp": "500101001",
+            "ogrn": demo_ogrn(f"{102500000000 + n:012d}"),
+            "municipality": "Тестовский район",
+            "address": "г. Тестов, ул. Книжная, 1",
+            "head_name": "Иван Иванович Иванов",
+            "bik": bik,
+            "settlement_account": demo_account(bik, f"4070281000{n:09d}"),
+            "correspondent_account": "30101810400000000225",
+            **data,
+        }
+        org = create_org_service(
+            db, values, actor=None, approved=status == OrganisationStatus.APPROVED
+        )
+        if status == OrganisationStatus.REJECTED:
+            org.status = OrganisationStatus.REJECTED
+        db.flush()
+        return org
+
+    return factory
+
+
+@pytest.fixture
+def create_user(
+    db: Session, create_organisation: Callable[..., Organisation]
+) -> Callable[..., User]:
+    def factory(
+        *roles: Role,
+        role: Role | None = None,
+        organisation: Organisation | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+        **extra: Any,
+    ) -> User:
+        wanted = set(roles) | ({role} if role else set())
+        if Role.APPLICANT in wanted and organisation is None:
+            organisation = create_organisation()
+        user = create_user_service(
+            db,
+            email=email or f"user{next(_counter)}@example.test",
+            full_name=extra.pop("full_name", "Тест Тестович"),
+            password=password,
+            roles=wanted,
+            organisation=organisation,
+            actor=None,
+        )
+        for key, value in extra.items():
+            setattr(user, key, value)
+        db.flush()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Sign the client in as `user` without going through the form."""
+
+    def do_login(user: User) -> FlaskClient:
+        with client.session_transaction() as sess:
+            sess["_user_id"] = user.get_id()
+            sess["_fresh"] = True
+        return client
+
+    return do_login
