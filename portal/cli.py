@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect, select
 
 from portal.config import PROJECT_ROOT
-from portal.db import db, session
+from portal.db import session
 from portal.errors import DomainError
 from portal.models import Role, User
 from portal.services import accounts
@@ -131,7 +131,7 @@ def seed_demo_command(if_empty: bool) -> None:
     """Create the demo municipality and accounts (safe to run again)."""
     from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 
-    if not inspect(db.engine).has_table("users"):
+    if not inspect(session.connection()).has_table("users"):
         _fail("The database has no tables yet: run `flask --app wsgi portal migrate` first.")
     if if_empty and session.scalar(select(User.id).limit(1)) is not None:
         created = False

@@ -3,7 +3,7 @@ the account, so that e-mails follow it)."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_login import current_user
 
 from portal.config import PROJECT_ROOT
@@ -13,7 +13,11 @@ LANGUAGE_COOKIE = "vektor_lang"
 
 
 def select_locale() -> str:
+    """The cookie's language, else the account's, else Russian. Outside a request (the
+    command line, background jobs) the default; e-mails use `force_locale`."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     if chosen in languages:
         return chosen

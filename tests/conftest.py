@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 import portal.passwords
 from portal import create_app
-from portal.db import Base, session as db_proxy
+from portal.db import Base
 from portal.demo import demo_account, demo_inn, demo_ogrn
 from portal.extensions import limiter
+from portal.i18n import LANGUAGE_COOKIE
 from portal.models import Organisation, OrganisationStatus, Role, User
 from portal.services.accounts import create_user as create_user_service
 from portal.services.organisations import create_organisation as create_org_service
@@ -86,17 +87,21 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
 
 @pytest.fixture
 def db(app: Flask) -> Iterator[Session]:
-    """The session of the test, inside a transaction rolled back afterwards. Requests made
-    by the client in the test join the same transaction through savepoints."""
+    """The test's own session, inside a transaction rolled back afterwards. Requests made by
+    the client get their own sessions (one per request, as in production) on the same
+    connection, joining the transaction through savepoints; after a request, expire the
+    test's objects to see what it changed. No application context is held open, so each
+    request starts with fresh `g` (and a fresh signed-in user)."""
     state = app.extensions["vektor.db"]
     connection = state["engine"].connect()
     outer = connection.begin()
     state["sessionmaker"].configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
+    test_session = state["sessionmaker"]()
     try:
-        with app.app_context():
-            yield db_proxy._get_current_object()
+        yield test_session
     finally:
+        test_session.close()
         state["sessionmaker"].configure(
             bind=state["engine"], join_transaction_mode="conservative_savepoint"
         )
@@ -106,6 +111,15 @@ def db(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def client(app: Flask, db: Session) -> FlaskClient:
+    """A client that has chosen English, so that tests read the messages as written in the
+    code; `ru_client` is one with the default language."""
+    client = app.test_client()
+    client.set_cookie(LANGUAGE_COOKIE, "en")
+    return client
+
+
+@pytest.fixture
+def ru_client(app: Flask, db: Session) -> FlaskClient:
     return app.test_client()
 
 
@@ -159,7 +173,7 @@ def create_user(
             organisation = create_organisation()
         user = create_user_service(
             db,
-            email=email or f"user{next(_counter)}@example.test",
+            email=email or f"user{next(_counter)}@example.org",
             full_name=extra.pop("full_name", "Тест Тестович"),
             password=password,
             roles=wanted,

@@ -8,6 +8,7 @@ from wtforms import (
     DateField,
     EmailField,
     PasswordField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -43,7 +44,7 @@ class UserForm(FlaskForm):
     )
     organisation_id = SelectField(_l("Organisation"), coerce=int, validators=[Optional()])
     roles = MultiCheckboxField(
-        _l("Roles"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()]
+        _l("Roles"), choices=[SelectChoice(r.value, label) for r, label in ROLE_LABELS.items()]
     )
 
 

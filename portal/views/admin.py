@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from wtforms import SelectChoice
 
 from portal.db import get_or_404, paginate, session
 from portal.errors import DomainError
@@ -40,13 +41,15 @@ def _per_page() -> int:
     return current_app.config["ADMIN_PAGE_SIZE"]
 
 
-def _organisation_choices() -> list[tuple[int, str]]:
+def _organisation_choices(exclude_id: int | None = None) -> list[SelectChoice]:
     rows = session.execute(
-        select(Organisation.id, Organisation.short_name, Organisation.inn).order_by(
-            Organisation.short_name
-        )
+        select(Organisation.id, Organisation.short_name, Organisation.inn)
+        .where(Organisation.id != (exclude_id or 0))
+        .order_by(Organisation.short_name)
     ).all()
-    return [(0, _("— none —"))] + [(r.id, f"{r.short_name} ({r.inn})") for r in rows]
+    return [SelectChoice(0, _("— none —"))] + [
+        SelectChoice(r.id, f"{r.short_name} ({r.inn})") for r in rows
+    ]
 
 
 def _organisation_or_none(org_id: int | None) -> Organisation | None:
@@ -186,14 +189,10 @@ def organisation_list():
     )
 
 
-def _parent_choices(exclude_id: int | None = None) -> list[tuple[int, str]]:
-    return [(i, label) for i, label in _organisation_choices() if i != exclude_id]
-
-
 @bp.route("/organisations/new", methods=["GET", "POST"])
 def organisation_new():
     form = OrganisationForm()
-    form.parent_id.choices = _parent_choices()
+    form.parent_id.choices = _organisation_choices()
     if form.validate_on_submit():
         try:
             org = organisations.create_organisation(
@@ -216,7 +215,7 @@ def organisation_new():
 def organisation_edit(org_id: int):
     org = get_or_404(Organisation, org_id)
     form = OrganisationForm(obj=None if request.method == "POST" else org)
-    form.parent_id.choices = _parent_choices(exclude_id=org.id)
+    form.parent_id.choices = _organisation_choices(exclude_id=org.id)
     if request.method == "GET":
         form.parent_id.data = org.parent_id or 0
     context = {"org": org, "reject_form": RejectForm(), "confirm": ConfirmForm(),
