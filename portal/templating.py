@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.forms.admin import ROLE_LABELS, ConfirmForm
 from portal.models import OrganisationStatus, Role
+from portal.models.mail import MailStatus
 from portal.permissions import Action, can
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
@@ -19,6 +20,14 @@ ORGANISATION_STATUS_LABELS = {
     OrganisationStatus.PENDING: _l("waiting for approval"),
     OrganisationStatus.APPROVED: _l("approved"),
     OrganisationStatus.REJECTED: _l("rejected"),
+}
+
+
+MAIL_STATUS_LABELS = {
+    MailStatus.KEPT: _l("kept in the portal (no mail server)"),
+    MailStatus.QUEUED: _l("waiting to be sent"),
+    MailStatus.SENT: _l("sent"),
+    MailStatus.FAILED: _l("failed"),
 }
 
 
@@ -44,6 +53,7 @@ def init_templating(app: Flask) -> None:
             "Role": Role,
             "ROLE_LABELS": ROLE_LABELS,
             "ORGANISATION_STATUS_LABELS": ORGANISATION_STATUS_LABELS,
+            "MAIL_STATUS_LABELS": MAIL_STATUS_LABELS,
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": str(get_locale() or "ru"),
             "post_form": ConfirmForm,

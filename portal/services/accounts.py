@@ -163,7 +163,7 @@ def request_password_reset(session: Session, email: str, *, reset_url_for: Calla
     queue_mail(
         session,
         to=user,
-        subject="Resetting your Vektor password",
+        subject=_l("Resetting your Vektor password"),
         template="password_reset",
         reset_url=reset_url_for(token),
         valid_minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,

@@ -8,8 +8,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask, current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import LazyString, force_locale
 from flask_mailman import EmailMessage
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
@@ -26,13 +25,13 @@ def delivery_configured(app: Flask) -> bool:
 
 
 def queue_mail(
-    session: Session, *, to: User, subject: str, template: str, **context: Any
+    session: Session, *, to: User, subject: LazyString, template: str, **context: Any
 ) -> OutboxMessage:
     """Write an e-mail to `to` in their language from `templates/email/<template>.txt`;
-    `subject` is an untranslated message id, translated here."""
+    `subject` is a lazy_gettext string, translated here into the recipient's language."""
     with force_locale(to.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
         body = render_template(f"email/{template}.txt", user=to, **context)
-        translated_subject = _(subject)
+        translated_subject = str(subject)
     configured = delivery_configured(current_app)
     message = OutboxMessage(
         recipient=to.email,

@@ -14,6 +14,7 @@ from portal.errors import ConflictError, DomainError
 from portal.models import Organisation, OrganisationStatus, Role, User
 from portal.services.accounts import create_user
 from portal.services.audit import record_event
+from portal.services.mail import queue_mail
 from portal.validators import (
     InvalidNumber,
     check_bik,
@@ -91,10 +92,7 @@ def create_organisation(
     it, waiting for approval when a library registers itself."""
     cleaned = clean_organisation_data(data)
     _check_unique(session, cleaned["inn"], cleaned["kpp"])
-    if parent is not None and parent.inn != cleaned["inn"]:
-        raise DomainError(
-            _l("A branch has the same INN as its library system."), field="inn"
-        )
+    _check_parent(cleaned["inn"], parent)
     org = Organisation(**cleaned, parent=parent)
     if approved:
         org.status = OrganisationStatus.APPROVED
@@ -123,15 +121,53 @@ def register_organisation(
         actor=None,
     )
     record_event(session, actor=user, action="organisation.registered", obj=org)
+    admins = session.scalars(
+        select(User).where(User.is_enabled.is_(True), User.role_rows.any(role=Role.ADMIN))
+    )
+    for admin in admins:
+        queue_mail(
+            session, to=admin, subject=_l("A library has registered and waits for approval"),
+            template="organisation_registered", organisation=org, applicant=user,
+        )
     return org, user
 
 
+def _check_parent(org_inn: str, parent: Organisation | None, org_id: int | None = None) -> None:
+    if parent is None:
+        return
+    if parent.id is not None and parent.id == org_id:
+        raise DomainError(_l("An organisation cannot be its own branch."), field="parent_id")
+    if parent.parent_id is not None:
+        raise DomainError(
+            _l("Choose the library system itself, not one of its branches."), field="parent_id"
+        )
+    if parent.inn != org_inn:
+        raise DomainError(
+            _l("A branch must have the same INN as its library system."), field="inn"
+        )
+
+
 def update_organisation(
-    session: Session, org: Organisation, data: dict[str, Any], *, actor: User
+    session: Session,
+    org: Organisation,
+    data: dict[str, Any],
+    *,
+    actor: User,
+    parent: Organisation | None = None,
 ) -> None:
+    """Correct an organisation's details (admin); a branch keeps its system's INN."""
     cleaned = clean_organisation_data(data)
     _check_unique(session, cleaned["inn"], cleaned["kpp"], exclude_id=org.id)
+    _check_parent(cleaned["inn"], parent, org.id)
+    if parent is not None and org.branches:
+        raise DomainError(
+            _l("A library system with branches cannot itself become a branch."),
+            field="parent_id",
+        )
     changed = sorted(k for k, v in cleaned.items() if getattr(org, k) != v)
+    if org.parent_id != (parent.id if parent else None):
+        changed.append("parent_id")
+    org.parent = parent
     for key, value in cleaned.items():
         setattr(org, key, value)
     if changed:
@@ -152,6 +188,12 @@ def approve_organisation(session: Session, org: Organisation, *, actor: User) ->
         session, actor=actor, action="organisation.approved", obj=org,
         from_state=previous, to_state=org.status,
     )
+    for member in org.users:
+        if member.is_enabled:
+            queue_mail(
+                session, to=member, subject=_l("Your library's registration is approved"),
+                template="organisation_approved", organisation=org,
+            )
 
 
 def reject_organisation(
@@ -167,3 +209,9 @@ def reject_organisation(
         session, actor=actor, action="organisation.rejected", obj=org,
         from_state=OrganisationStatus.PENDING, to_state=org.status, reason=reason.strip(),
     )
+    for member in org.users:
+        if member.is_enabled:
+            queue_mail(
+                session, to=member, subject=_l("Your library's registration is rejected"),
+                template="organisation_rejected", organisation=org, reason=reason.strip(),
+            )

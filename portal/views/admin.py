@@ -223,7 +223,8 @@ def organisation_edit(org_id: int):
     if form.validate_on_submit():
         try:
             organisations.update_organisation(
-                session, org, form.organisation_data(), actor=current_user
+                session, org, form.organisation_data(), actor=current_user,
+                parent=_organisation_or_none(form.parent_id.data),
             )
         except DomainError as exc:
             session.rollback()
