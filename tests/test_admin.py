@@ -220,8 +220,6 @@ ORG_FORM = {
 
 
 def _org_form(**overrides):
-    from portal.demo import demo_account
-
     data = {**ORG_FORM, "settlement_account": demo_account("044525225", "4070281030000000777"),
             "parent_id": "0"}
     data.update(overrides)
@@ -295,3 +293,30 @@ def test_audit_log_filters(client, db, create_user, login_as):
     html = client.get("/admin/audit?date_from=2000-01-01&date_to=2000-01-02").get_data(as_text=True)
     assert "user.disabled" not in html
     assert client.get("/admin/audit?date_from=garbage").status_code == 200
+
+
+def test_branch_is_set_and_checked_when_editing(client, db, create_user, create_organisation,
+                                                 login_as):
+    system = create_organisation()
+    branch = create_organisation(inn=system.inn, kpp="500102001")
+    stranger = create_organisation()
+    login_as(create_user(Role.ADMIN))
+
+    def edit(org, parent_id, **over):
+        data = {f: getattr(org, f) for f in (
+            "full_name", "short_name", "inn", "kpp", "ogrn", "municipality", "address",
+            "head_name", "head_position", "phone", "email", "bank_name", "bik",
+            "settlement_account", "correspondent_account")}
+        data.update(parent_id=str(parent_id), **over)
+        return client.post(f"/admin/organisations/{org.id}", data=data)
+
+    assert edit(branch, system.id).status_code == 302
+    db.expire_all()
+    assert branch.parent_id == system.id
+    response = edit(stranger, system.id)  # another INN cannot be a branch of this system
+    assert response.status_code == 422
+    assert "same INN" in response.get_data(as_text=True)
+    assert edit(system, branch.id).status_code == 422  # a branch is not a system
+    assert edit(system, system.id).status_code != 302  # not even offered as a choice
+    db.expire_all()
+    assert stranger.parent_id is None and system.parent_id is None
