@@ -9,7 +9,7 @@ from flask import Flask, request
 from flask_babel import format_datetime, get_locale, get_timezone
 from flask_babel import lazy_gettext as _l
 
-from portal.forms.admin import ROLE_LABELS, ConfirmForm
+from portal.forms.admin import ROLE_LABELS
 from portal.models import OrganisationStatus, Role
 from portal.models.mail import MailStatus
 from portal.permissions import Action, can
@@ -56,6 +56,5 @@ def init_templating(app: Flask) -> None:
             "MAIL_STATUS_LABELS": MAIL_STATUS_LABELS,
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": str(get_locale() or "ru"),
-            "post_form": ConfirmForm,
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

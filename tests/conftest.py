@@ -128,7 +128,9 @@ _counter = itertools.count(1)
 
 @pytest.fixture
 def create_organisation(db: Session) -> Callable[..., Organisation]:
-    def factory(status: OrganisationStatus = OrganisationStatus.APPROVED, **data: Any) -> Organisation:
+    def factory(
+        status: OrganisationStatus = OrganisationStatus.APPROVED, **data: Any
+    ) -> Organisation:
         n = next(_counter)
         bik = "044525225"
         values = {

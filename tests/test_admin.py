@@ -173,7 +173,8 @@ def test_admin_reenables_an_account(client, db, create_user, login_as):
     client.post(f"/admin/users/{user.id}/enabled", data={"enabled": "1"})
     db.expire_all()
     assert user.is_enabled
-    assert client.post("/login", data={"email": user.email, "password": PASSWORD}).status_code == 302
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 302
 
 
 def test_admin_sends_a_reset_link(client, db, create_user, login_as):
@@ -220,6 +221,8 @@ ORG_FORM = {
 
 
 def _org_form(**overrides):
+    from portal.demo import demo_account
+
     data = {**ORG_FORM, "settlement_account": demo_account("044525225", "4070281030000000777"),
             "parent_id": "0"}
     data.update(overrides)

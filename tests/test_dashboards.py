@@ -23,7 +23,7 @@ def test_anonymous_home_is_the_public_front_page(client):
 def test_each_role_lands_on_its_dashboard(client, create_user, login_as, role):
     login_as(create_user(role))
     html = client.get("/").get_data(as_text=True)
-    assert f"<h1" in html and HEADINGS[role] in html
+    assert "<h1" in html and HEADINGS[role] in html
     for other, heading in HEADINGS.items():
         if other != role:
             assert f">{heading}</h1>" not in html

@@ -74,9 +74,7 @@ def test_language_cookie_is_secure_over_https(client):
 
 @pytest.mark.parametrize("code", [400, 403, 404, 409, 413, 422, 429, 500])
 def test_error_pages_exist_in_both_languages(app, code):
-    from portal.views.errors import render_error
-
-    from portal.views.errors import MESSAGES
+    from portal.views.errors import MESSAGES, render_error
 
     pages = {}
     for lang in ("en", "ru"):

@@ -153,7 +153,9 @@ def user_for_reset_token(session: Session, token: str) -> User | None:
     return user
 
 
-def request_password_reset(session: Session, email: str, *, reset_url_for: Callable[[str], str]) -> None:
+def request_password_reset(
+    session: Session, email: str, *, reset_url_for: Callable[[str], str]
+) -> None:
     """E-mail a reset link when the address belongs to an enabled account. The answer to the
     person asking is the same either way, so the form reveals no accounts."""
     user = find_user_by_email(session, email)

@@ -125,14 +125,13 @@ def user_edit(user_id: int):
         except DomainError as exc:
             session.rollback()
             show_domain_error(form, exc)
-            return (
-                render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm()),
-                exc.status_code,
+            return render_template("admin/user_form.html", form=form, user=user), (
+                exc.status_code
             )
         session.commit()
         flash(_("The changes have been saved."), "success")
         return redirect(url_for("admin.user_edit", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=user, confirm=ConfirmForm())
+    return render_template("admin/user_form.html", form=form, user=user)
 
 
 @bp.post("/users/<int:user_id>/enabled")
@@ -218,7 +217,7 @@ def organisation_edit(org_id: int):
     form.parent_id.choices = _organisation_choices(exclude_id=org.id)
     if request.method == "GET":
         form.parent_id.data = org.parent_id or 0
-    context = {"org": org, "reject_form": RejectForm(), "confirm": ConfirmForm(),
+    context = {"org": org, "reject_form": RejectForm(),
                "members": sorted(org.users, key=lambda u: u.full_name)}
     if form.validate_on_submit():
         try:
