@@ -173,7 +173,8 @@ def _fresh_rate_limits() -> None:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     try:
-        from playwright.sync_api import Error as PlaywrightError, sync_playwright
+        from playwright.sync_api import Error as PlaywrightError
+        from playwright.sync_api import sync_playwright
     except ImportError:
         browser_unavailable("the playwright package is not installed")
     executable = find_chromium()
@@ -201,7 +202,7 @@ def _save_artifacts(page: Any, request: pytest.FixtureRequest) -> None:
     try:
         page.screenshot(path=str(directory / f"{stem}.png"), full_page=True)
         (directory / f"{stem}.html").write_text(page.content(), encoding="utf-8")
-    except Exception as exc:  # noqa: BLE001 - the test has failed already; say why not saved
+    except Exception as exc:  # the test has failed already; say why nothing was saved
         print(f"could not save the page of {request.node.nodeid}: {exc}")
 
 
