@@ -17,10 +17,9 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 
-class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(
-        _l("Current password"), validators=[DataRequired(REQUIRED)]
-    )
+class NewPasswordForm(FlaskForm):
+    """A new password typed twice, checked against the policy."""
+
     password = PasswordField(
         _l("New password"),
         description=_l("At least 10 characters. A phrase of several words is easy to remember."),
@@ -29,6 +28,12 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(
         _l("New password again"),
         validators=[DataRequired(REQUIRED), EqualTo("password", _l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(REQUIRED)]
     )
 
 
@@ -40,16 +45,8 @@ class ForgotPasswordForm(FlaskForm):
     )
 
 
-class ResetPasswordForm(FlaskForm):
-    password = PasswordField(
-        _l("New password"),
-        description=_l("At least 10 characters. A phrase of several words is easy to remember."),
-        validators=[DataRequired(REQUIRED), PasswordPolicy()],
-    )
-    confirm = PasswordField(
-        _l("New password again"),
-        validators=[DataRequired(REQUIRED), EqualTo("password", _l("The passwords differ."))],
-    )
+class ResetPasswordForm(NewPasswordForm):
+    pass
 
 
 class RegistrationForm(OrganisationFieldsMixin, FlaskForm):
