@@ -65,11 +65,19 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from portal.views import admin, auth, errors, main
+    from portal.views import (
+        admin,
+        applications,
+        attachments,
+        auth,
+        calls,
+        documents,
+        errors,
+        main,
+    )
 
-    app.register_blueprint(main.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(admin.bp)
+    for module in (main, auth, admin, calls, applications, attachments, documents):
+        app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 
 

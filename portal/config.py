@@ -63,6 +63,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_HEADERS_ENABLED": False,
         "PASSWORD_RESET_MAX_AGE": _env_int("PASSWORD_RESET_MAX_AGE", 3600),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024),
+        # Attachments: kept outside static/, never served except through a permission check.
+        "UPLOAD_DIR": _env("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "ATTACHMENT_MAX_BYTES": _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+        "ATTACHMENTS_MAX_TOTAL_BYTES": _env_int("ATTACHMENTS_MAX_TOTAL_BYTES", 30 * 1024 * 1024),
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
         "BABEL_DEFAULT_LOCALE": "ru",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Moscow",
@@ -76,6 +80,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "REMEMBER_COOKIE_NAME": "vektor_remember",
         "WTF_CSRF_TIME_LIMIT": None,
         "ADMIN_PAGE_SIZE": 50,
+        # A PDF is rendered in a child process that is stopped past these limits.
+        "PDF_TIME_LIMIT": _env_int("PDF_TIME_LIMIT", 60),
+        "PDF_MEMORY_LIMIT_MB": _env_int("PDF_MEMORY_LIMIT_MB", 512),
     }
 
 

@@ -51,12 +51,18 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-class Money(TypeDecorator[Decimal]):
-    """Roubles as `Decimal` in Python, whole kopecks as an integer in the database, so that
-    SQLite and PostgreSQL compute identical sums. Floats are refused outright."""
+class Fixed(TypeDecorator[Decimal]):
+    """An exact decimal with a fixed number of places, stored as a whole number of its
+    smallest unit, so that SQLite and PostgreSQL compute identical sums. Floats and values
+    with more places than the column holds are refused, never rounded silently."""
 
     impl = BigInteger
     cache_ok = True
+
+    def __init__(self, places: int = 2) -> None:
+        super().__init__()
+        self.places = places
+        self.unit = Decimal(1).scaleb(-places)
 
     def process_bind_param(self, value: Decimal | int | None, dialect: Any) -> int | None:
         if value is None:
@@ -64,14 +70,29 @@ class Money(TypeDecorator[Decimal]):
         if isinstance(value, float):
             raise TypeError("money is never a float; pass a Decimal")
         amount = Decimal(value)
-        if amount != amount.quantize(KOPECK):
-            raise ValueError(f"{amount} has fractions of a kopeck")
-        return int(amount * 100)
+        if amount != amount.quantize(self.unit):
+            raise ValueError(f"{amount} has more than {self.places} decimal places")
+        return int(amount.scaleb(self.places))
 
     def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(value) / 100).quantize(KOPECK)
+        return Decimal(value).scaleb(-self.places).quantize(self.unit)
+
+
+class Money(Fixed):
+    """Roubles as `Decimal` in Python, whole kopecks as an integer in the database."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(places=2)
+
+    def process_bind_param(self, value: Decimal | int | None, dialect: Any) -> int | None:
+        try:
+            return super().process_bind_param(value, dialect)
+        except ValueError as exc:
+            raise ValueError(f"{value} has fractions of a kopeck") from exc
 
 
 class Base(DeclarativeBase):

@@ -9,15 +9,28 @@ from typing import Any
 
 from flask import abort
 from flask_login import AnonymousUserMixin
+from sqlalchemy import Select, false, or_, select
 
+from portal.db import utcnow
 from portal.extensions import login_manager
-from portal.models import Role, User
+from portal.models import Application, ApplicationStatus, Call, CallStatus, Role, User
 
 
 class Action(enum.StrEnum):
     ADMINISTER = "administer"
     VIEW_DASHBOARD = "view_dashboard"
     CHANGE_OWN_PASSWORD = "change_own_password"  # noqa: S105 - an action name
+    MANAGE_CALLS = "manage_calls"
+    VIEW_CALL = "view_call"
+    CREATE_APPLICATION = "create_application"
+    VIEW_APPLICATION = "view_application"
+    EDIT_APPLICATION = "edit_application"
+    SUBMIT_APPLICATION = "submit_application"
+    WITHDRAW_APPLICATION = "withdraw_application"
+
+
+# Actions on records the user may not even know exist: refusing them answers 404, not 403.
+HIDDEN_WHEN_DENIED = {Action.VIEW_APPLICATION, Action.VIEW_CALL}
 
 
 def _is_admin(user: User, obj: Any) -> bool:
@@ -36,11 +49,83 @@ def _signed_in(user: User, obj: Any) -> bool:
     return True
 
 
+def _manages_calls(user: User, obj: Any) -> bool:
+    """Granted if: the user is the committee's chair or secretary, or the admin."""
+    return user.has_role(Role.CHAIR, Role.ADMIN)
+
+
+def _may_view_call(user: User, call: Call) -> bool:
+    """Granted if: the call is published, or the user manages calls (drafts too)."""
+    return call.status == CallStatus.PUBLISHED or _manages_calls(user, call)
+
+
+def _is_applicant_of(user: User, app: Application) -> bool:
+    return user.has_role(Role.APPLICANT) and user.organisation_id == app.organisation_id
+
+
+def _may_create_application(user: User, call: Call) -> bool:
+    """Granted if: the user is an applicant of an approved library and the call is
+    published and taking applications now."""
+    org = user.organisation
+    return (
+        user.has_role(Role.APPLICANT)
+        and org is not None
+        and org.is_approved
+        and call.status == CallStatus.PUBLISHED
+        and call.opens_at <= utcnow() < call.closes_at
+    )
+
+
+def _may_view_application(user: User, app: Application) -> bool:
+    """Granted if: the user is an applicant of the application's library (any state), or
+    the chair or admin and the application has been submitted (drafts stay private)."""
+    if _is_applicant_of(user, app):
+        return True
+    return user.has_role(Role.CHAIR, Role.ADMIN) and app.status != ApplicationStatus.DRAFT
+
+
+def _may_edit_application(user: User, app: Application) -> bool:
+    """Granted if: the user is an applicant of the application's library, the application
+    is a draft, and the call's closing time has not passed."""
+    return (
+        _is_applicant_of(user, app)
+        and app.status == ApplicationStatus.DRAFT
+        and utcnow() < app.call.closes_at
+    )
+
+
+def _may_withdraw_application(user: User, app: Application) -> bool:
+    """Granted if: the user is an applicant of the application's library and review has not
+    started (the application is submitted and not yet screened)."""
+    return _is_applicant_of(user, app) and app.status == ApplicationStatus.SUBMITTED
+
+
 _PREDICATES: dict[Action, Callable[[User, Any], bool]] = {
     Action.ADMINISTER: _is_admin,
     Action.VIEW_DASHBOARD: _may_view_dashboard,
     Action.CHANGE_OWN_PASSWORD: _signed_in,
+    Action.MANAGE_CALLS: _manages_calls,
+    Action.VIEW_CALL: _may_view_call,
+    Action.CREATE_APPLICATION: _may_create_application,
+    Action.VIEW_APPLICATION: _may_view_application,
+    Action.EDIT_APPLICATION: _may_edit_application,
+    Action.SUBMIT_APPLICATION: _may_edit_application,
+    Action.WITHDRAW_APPLICATION: _may_withdraw_application,
 }
+
+
+def visible_applications(user: User) -> Select[tuple[Application]]:
+    """The applications `user` may see, as a query: the same rule as VIEW_APPLICATION, so a
+    list never shows what the detail page would refuse."""
+    query = select(Application)
+    conditions = []
+    if user.has_role(Role.APPLICANT) and user.organisation_id is not None:
+        conditions.append(Application.organisation_id == user.organisation_id)
+    if user.has_role(Role.CHAIR, Role.ADMIN):
+        conditions.append(Application.status != ApplicationStatus.DRAFT)
+    if not conditions:
+        return query.where(false())
+    return query.where(or_(*conditions))
 
 
 def can(user: User | AnonymousUserMixin | None, action: Action, obj: Any = None) -> bool:
@@ -50,9 +135,9 @@ def can(user: User | AnonymousUserMixin | None, action: Action, obj: Any = None)
 
 
 def require(user: User | AnonymousUserMixin | None, action: Action, obj: Any = None) -> None:
-    """Stop the request unless `can` allows it: anonymous users are sent to sign in, signed-in
-    users without the right get 403."""
+    """Stop the request unless `can` allows it: anonymous users are sent to sign in; a record
+    the user may not see answers 404; any other refusal 403."""
     if user is None or not getattr(user, "is_authenticated", False):
         abort(login_manager.unauthorized())
     if not can(user, action, obj):
-        abort(403)
+        abort(404 if action in HIDDEN_WHEN_DENIED else 403)

@@ -3,32 +3,17 @@ one filter that formats a moment in the portal's time zone."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask, request
 from flask_babel import format_datetime, get_locale, get_timezone
-from flask_babel import lazy_gettext as _l
 
-from portal.forms.admin import ROLE_LABELS
-from portal.models import OrganisationStatus, Role
-from portal.models.mail import MailStatus
+from portal import labels
+from portal.models import Role
+from portal.money import format_money, format_number, format_percent
 from portal.permissions import Action, can
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
-
-ORGANISATION_STATUS_LABELS = {
-    OrganisationStatus.PENDING: _l("waiting for approval"),
-    OrganisationStatus.APPROVED: _l("approved"),
-    OrganisationStatus.REJECTED: _l("rejected"),
-}
-
-
-MAIL_STATUS_LABELS = {
-    MailStatus.KEPT: _l("kept in the portal (no mail server)"),
-    MailStatus.QUEUED: _l("waiting to be sent"),
-    MailStatus.SENT: _l("sent"),
-    MailStatus.FAILED: _l("failed"),
-}
 
 
 def format_moment(value: datetime | None) -> str:
@@ -40,8 +25,21 @@ def format_moment(value: datetime | None) -> str:
     return f"{format_datetime(value, 'dd.MM.yyyy HH:mm')} {label}"
 
 
+def _locale() -> str:
+    return str(get_locale() or "ru")
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else "—"
+
+
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["moment"] = format_moment
+    app.jinja_env.filters["day"] = format_date
+    app.jinja_env.globals["zip"] = zip
+    app.jinja_env.filters["money"] = lambda value: format_money(value, _locale())
+    app.jinja_env.filters["percent"] = lambda value: format_percent(value, _locale())
+    app.jinja_env.filters["number"] = lambda value: format_number(value, _locale())
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -51,9 +49,7 @@ def init_templating(app: Flask) -> None:
             "can": can,
             "Action": Action,
             "Role": Role,
-            "ROLE_LABELS": ROLE_LABELS,
-            "ORGANISATION_STATUS_LABELS": ORGANISATION_STATUS_LABELS,
-            "MAIL_STATUS_LABELS": MAIL_STATUS_LABELS,
+            **{name: getattr(labels, name) for name in dir(labels) if name.endswith("_LABELS")},
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": str(get_locale() or "ru"),
             "current_path": request.full_path.rstrip("?") if request else "/",

@@ -201,3 +201,144 @@ def login_as(client: FlaskClient) -> Callable[[User], FlaskClient]:
         return client
 
     return do_login
+
+
+def call_data(**overrides: Any) -> dict[str, Any]:
+    """Rules of a call that is open now: 20 % co-financing, 1 000 000 ₽ per project."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from portal.db import utcnow
+
+    now = utcnow()
+    today = now.date()
+    data = {
+        "title": "Библиотека — центр местного сообщества",
+        "description": "Конкурс проектов муниципальных библиотек.",
+        "directions": ["Продвижение чтения", "Цифровизация", "Краеведение"],
+        "opens_at": now - timedelta(days=1),
+        "closes_at": now + timedelta(days=30),
+        "timezone": "Europe/Moscow",
+        "implementation_start": today + timedelta(days=60),
+        "implementation_end": today + timedelta(days=400),
+        "fund_amount": Decimal("10000000.00"),
+        "max_grant_amount": Decimal("1000000.00"),
+        "min_cofinancing_percent": Decimal("20"),
+        "reviewers_per_application": 2,
+        "disagreement_threshold_percent": Decimal("30"),
+        "review_deadline": today + timedelta(days=45),
+        "reporting_dates": [(today + timedelta(days=200)).isoformat()],
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def create_call(db: Session) -> Callable[..., Any]:
+    from portal.models import CallStatus
+    from portal.services.calls import create_call as create_call_service
+
+    def factory(*, published: bool = True, categories: Any = None, **overrides: Any) -> Any:
+        call = create_call_service(db, call_data(**overrides), actor=None, categories=categories)
+        if published:
+            call.status = CallStatus.PUBLISHED
+            call.published_at = call.opens_at
+        db.flush()
+        return call
+
+    return factory
+
+
+def budget_rows(*lines: tuple[str, str, str, str, str, str]) -> list[dict[str, Any]]:
+    """Budget lines from (category, quantity, unit price, requested, own, partner)."""
+    from decimal import Decimal
+
+    from portal.models import BudgetCategory
+
+    return [
+        {
+            "category": BudgetCategory(category), "item": f"Статья {n}",
+            "justification": "Коммерческое предложение", "unit": "шт.",
+            "quantity": Decimal(quantity), "unit_price": Decimal(price),
+            "requested_amount": Decimal(requested), "own_amount": Decimal(own),
+            "partner_amount": Decimal(partner),
+        }
+        for n, (category, quantity, price, requested, own, partner) in enumerate(lines, start=1)
+    ]
+
+
+# 300 000 ₽ in all, 225 000 requested, 25 % co-financing.
+DEFAULT_BUDGET = (
+    ("equipment", "2", "75000.00", "120000.00", "30000.00", "0.00"),
+    ("acquisitions", "100", "1000.00", "75000.00", "0.00", "25000.00"),
+    ("events", "1", "50000.00", "30000.00", "20000.00", "0.00"),
+)
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[None]:
+    """A request context for tests that call services directly (messages, e-mails). Do not
+    combine it with the client: requests would share its `g`."""
+    with app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+        yield
+
+
+@pytest.fixture
+def create_application(
+    app: Flask, db: Session, create_call: Callable[..., Any], create_user: Callable[..., User],
+    create_organisation: Callable[..., Organisation],
+) -> Callable[..., Any]:
+    """A complete application (every section filled, the budget meeting the call's rules),
+    as a draft or submitted; pass `budget=` rows to change the budget."""
+    flask_app = app
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from portal.models import (
+        Activity,
+        Application,
+        ApplicationStatus,
+        BudgetLine,
+        Indicator,
+        Partner,
+    )
+    from portal.services.applications import submit_application
+
+    def factory(
+        *, call: Any = None, organisation: Organisation | None = None,
+        status: ApplicationStatus = ApplicationStatus.DRAFT, budget: Any = DEFAULT_BUDGET,
+        author: User | None = None, **fields: Any,
+    ) -> Application:
+        call = call or create_call()
+        organisation = organisation or (author.organisation if author else create_organisation())
+        author = author or create_user(Role.APPLICANT, organisation=organisation)
+        start = call.implementation_start
+        app = Application(
+            call=call, organisation_id=organisation.id, created_by_id=author.id,
+            title="Читающий двор", direction=call.directions[0],
+            start_date=start, end_date=start + timedelta(days=180),
+            summary="Летняя программа чтения для подростков.",
+            problem="Подростки мало читают.", goals="Вернуть подростков в библиотеку.",
+            tasks="Провести 20 встреч.", target_groups="Подростки 12–17 лет.",
+        )
+        for key, value in fields.items():
+            setattr(app, key, value)
+        app.activities = [Activity(position=1, title="Встречи с авторами",
+                                   start_date=start, end_date=start + timedelta(days=90))]
+        app.partners = [Partner(position=1, name="Школа № 1", role="Площадка",
+                                contribution="Помещение")]
+        app.indicators = [Indicator(position=1, name="Участники", unit="чел.",
+                                    baseline=Decimal("0"), target=Decimal("300"))]
+        rows = budget_rows(*budget) if budget and isinstance(budget[0], tuple) else budget
+        app.budget_lines = [BudgetLine(position=n, **row) for n, row in enumerate(rows, 1)]
+        db.add(app)
+        db.flush()
+        if status != ApplicationStatus.DRAFT:
+            with flask_app.test_request_context():
+                submit_application(db, app, actor=author)
+            if status != ApplicationStatus.SUBMITTED:
+                app.status = status  # a later stage, for tests of the pages that show it
+            db.flush()
+        return app
+
+    return factory

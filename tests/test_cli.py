@@ -1,20 +1,40 @@
 """The operator's commands."""
 
+from collections import Counter
+from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import func, select
 
-from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
-from portal.models import AuditEvent, Organisation, Role, User
+from portal.db import utcnow
+from portal.demo import DEMO_ACCOUNTS, DEMO_DIRECTIONS, DEMO_PASSWORD
+from portal.models import (
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    BudgetLine,
+    Call,
+    CallStatus,
+    Organisation,
+    OutboxMessage,
+    Role,
+    User,
+)
+from portal.money import format_percent, summarise_budget
 from portal.passwords import verify_password
+from portal.services.calls import DEFAULT_CATEGORY_CAPS, DEFAULT_CRITERIA
+from portal.services.checks import check_application
 
 
 def run(app, *args, input=None):
     return app.test_cli_runner().invoke(args=["portal", *args], input=input)
 
 
-def counts(db):
-    return (
-        db.scalar(select(func.count()).select_from(User)),
-        db.scalar(select(func.count()).select_from(Organisation)),
+def counts(db, *models):
+    return tuple(
+        db.scalar(select(func.count()).select_from(model))
+        for model in models or (User, Organisation, Call, Application)
     )
 
 
@@ -26,7 +46,8 @@ def test_seed_demo_creates_every_account_and_is_safe_twice(app, db):
         assert account.email in result.output
     assert DEMO_PASSWORD in result.output
     first = counts(db)
-    assert first == (9, 5)  # nine accounts; three libraries, one with two branches
+    # nine accounts; three libraries, one with two branches; an open call, four applications
+    assert first == (9, 5, 1, 4)
 
     again = run(app, "seed-demo")
     assert again.exit_code == 0
@@ -42,6 +63,66 @@ def test_seed_demo_creates_every_account_and_is_safe_twice(app, db):
     assert len(branches) == 2
     assert {b.inn for b in branches} == {branches[0].parent.inn}
     assert all(o.is_approved for o in db.scalars(select(Organisation)))
+
+
+def test_seed_demo_opens_a_call_with_applications_of_the_demo_libraries(app, db):
+    assert run(app, "seed-demo").exit_code == 0
+    now = utcnow()
+    call = db.scalars(select(Call)).one()
+    assert call.status == CallStatus.PUBLISHED and call.published_at is not None
+    assert call.opens_at < now - timedelta(days=1)
+    assert timedelta(days=20) < call.closes_at - now < timedelta(days=22)
+    next_year = now.astimezone(ZoneInfo(call.timezone)).year + 1
+    assert call.implementation_start.year == call.implementation_end.year == next_year
+    assert (call.fund_amount, call.max_grant_amount, call.min_cofinancing_percent) == (
+        Decimal("15000000.00"), Decimal("1500000.00"), Decimal("15.00"))
+    assert call.directions == list(DEMO_DIRECTIONS)
+    assert {c.category: (c.cap_percent, c.cap_basis) for c in call.categories} == (
+        DEFAULT_CATEGORY_CAPS)
+    assert [c.name for c in call.criteria] == [name for name, _, _ in DEFAULT_CRITERIA]
+
+    applicants = {u.email: u for u in db.scalars(select(User).where(User.email.like("library%")))}
+    apps = db.scalars(select(Application).order_by(Application.id)).all()
+    assert all(a.call_id == call.id for a in apps)
+    assert Counter(a.status for a in apps) == {ApplicationStatus.SUBMITTED: 2,
+                                               ApplicationStatus.DRAFT: 2}
+    assert [a.created_by.email for a in apps] == [
+        "library1@vektor.demo", "library2@vektor.demo", "library3@vektor.demo",
+        "library1@vektor.demo"]
+    assert all(a.organisation_id == a.created_by.organisation_id for a in apps)
+    assert {a.direction for a in apps} == set(DEMO_DIRECTIONS)
+
+    submitted = [a for a in apps if a.status == ApplicationStatus.SUBMITTED]
+    assert [a.registration_number for a in submitted] == [f"{call.code}-0001",
+                                                          f"{call.code}-0002"]
+    for application in submitted:
+        summary = summarise_budget(application.budget_lines)
+        assert 15 <= len(application.budget_lines) <= 40
+        assert Decimal(15) <= summary.cofinancing_percent <= Decimal(40)
+        assert 0 < summary.requested <= call.max_grant_amount
+        assert application.submitted_at is not None
+        assert 3 <= len(application.activities) <= 6
+        assert 1 <= len(application.partners) <= 3
+        assert 2 <= len(application.indicators) <= 5
+        assert check_application(application) == []
+    mails = db.scalars(select(OutboxMessage.recipient)).all()
+    assert sorted(mails) == ["library1@vektor.demo", "library2@vektor.demo"]
+
+    broken, partial = (a for a in apps if a.status == ApplicationStatus.DRAFT)
+    assert broken.organisation_id == applicants["library3@vektor.demo"].organisation_id
+    summary = summarise_budget(broken.budget_lines)
+    assert Decimal(14) < summary.cofinancing_percent < call.min_cofinancing_percent
+    issues = check_application(broken)
+    assert [(i.section, i.anchor) for i in issues] == [("budget", "cofinancing")]
+    assert format_percent(summary.cofinancing_percent, "ru") in issues[0].message
+    assert {i.anchor for i in check_application(partial)} == {
+        "tasks", "target_groups", "indicators"}
+    assert partial.title and not partial.partners
+
+    before = counts(db, Call, Application, BudgetLine, AuditEvent, OutboxMessage)
+    again = run(app, "seed-demo")
+    assert again.exit_code == 0 and "already present" in again.output
+    assert counts(db, Call, Application, BudgetLine, AuditEvent, OutboxMessage) == before
 
 
 def test_seed_demo_if_empty_leaves_a_real_database_alone(app, db, create_user):

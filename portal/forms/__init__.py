@@ -15,6 +15,10 @@ from portal.passwords import PasswordPolicyError, check_password_policy
 from portal.validators import InvalidNumber
 
 
+class ConfirmForm(FlaskForm):
+    """A button that changes something: only the CSRF token travels."""
+
+
 class NumberCheck:
     """Run one of portal.validators' checks on a field and show its message."""
 

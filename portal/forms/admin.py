@@ -19,15 +19,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.forms import REQUIRED, PasswordPolicy
 from portal.forms.organisation import OrganisationFieldsMixin
-from portal.models import Role
-
-ROLE_LABELS = {
-    Role.APPLICANT: _l("Applicant (library staff)"),
-    Role.REVIEWER: _l("Reviewer (expert)"),
-    Role.CHAIR: _l("Committee chair or secretary"),
-    Role.FINANCE: _l("Finance"),
-    Role.ADMIN: _l("Administrator"),
-}
+from portal.labels import ROLE_LABELS
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -64,10 +56,6 @@ class RejectForm(FlaskForm):
     reason = TextAreaField(
         _l("Reason"), validators=[DataRequired(REQUIRED), Length(max=2000)]
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A button that changes something: only the CSRF token travels."""
 
 
 class AuditFilterForm(FlaskForm):

@@ -14,10 +14,9 @@ from wtforms import SelectChoice
 
 from portal.db import get_or_404, paginate, session
 from portal.errors import DomainError
-from portal.forms import show_domain_error
+from portal.forms import ConfirmForm, show_domain_error
 from portal.forms.admin import (
     AuditFilterForm,
-    ConfirmForm,
     NewUserForm,
     OrganisationForm,
     RejectForm,

@@ -9,8 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from portal.db import session
 from portal.errors import DomainError
 from portal.extensions import account_and_address, limiter
-from portal.forms import show_domain_error
-from portal.forms.admin import ConfirmForm
+from portal.forms import ConfirmForm, show_domain_error
 from portal.forms.auth import (
     ChangePasswordForm,
     ForgotPasswordForm,

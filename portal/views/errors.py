@@ -52,6 +52,11 @@ def register_error_handlers(app: Flask) -> None:
         session.rollback()
         return render_error(error.status_code, error.message)
 
+    @app.errorhandler(PermissionError)
+    def _forbidden(error: PermissionError):
+        session.rollback()
+        return render_error(403)
+
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         if error.code is None or error.code < 400:

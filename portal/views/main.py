@@ -16,12 +16,23 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import selectinload
 
-from portal.db import session
-from portal.forms.admin import ConfirmForm
+from portal.db import session, utcnow
+from portal.forms import ConfirmForm
 from portal.i18n import LANGUAGE_COOKIE
-from portal.models import AuditEvent, Organisation, OrganisationStatus, Role, User
-from portal.permissions import Action, require
+from portal.models import (
+    Application,
+    ApplicationStatus,
+    AuditEvent,
+    Call,
+    CallStatus,
+    Organisation,
+    OrganisationStatus,
+    Role,
+    User,
+)
+from portal.permissions import Action, require, visible_applications
 from portal.views import safe_next
 
 bp = Blueprint("main", __name__)
@@ -55,7 +66,7 @@ def dashboard(role: str):
 
 
 def _render_dashboard(role: Role):
-    context: dict = {"role": role}
+    context: dict = {"role": role, "now": utcnow()}
     if role == Role.ADMIN:
         context["user_count"] = session.scalar(select(func.count()).select_from(User))
         context["pending"] = session.scalars(
@@ -77,7 +88,30 @@ def _render_dashboard(role: Role):
             if org
             else []
         )
+        context["applications"] = session.scalars(
+            visible_applications(current_user)
+            .where(Application.organisation_id == current_user.organisation_id)
+            .options(selectinload(Application.call))
+            .order_by(Application.id.desc())
+        ).all()
+        context["open_calls"] = _open_calls()
+    elif role == Role.CHAIR:
+        counts = dict(session.execute(
+            select(Application.call_id, func.count())
+            .where(Application.status != ApplicationStatus.DRAFT)
+            .group_by(Application.call_id)
+        ).all())
+        context["calls"] = session.scalars(select(Call).order_by(Call.closes_at.desc())).all()
+        context["submitted_counts"] = counts
     return render_template(f"dashboard/{role.value}.html", **context)
+
+
+def _open_calls() -> list[Call]:
+    now = utcnow()
+    return list(session.scalars(
+        select(Call).where(Call.status == CallStatus.PUBLISHED, Call.opens_at <= now,
+                           Call.closes_at > now).order_by(Call.closes_at)
+    ))
 
 
 @bp.post("/language")

@@ -1,0 +1,81 @@
+"""What people read for each coded value (roles, statuses, categories), in one place for
+pages, e-mails, PDFs and messages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from portal.models import (
+    ApplicationStatus,
+    AttachmentKind,
+    BudgetCategory,
+    CallStatus,
+    CapBasis,
+    OrganisationStatus,
+    Role,
+)
+from portal.models.mail import MailStatus
+
+ROLE_LABELS = {
+    Role.APPLICANT: _l("Applicant (library staff)"),
+    Role.REVIEWER: _l("Reviewer (expert)"),
+    Role.CHAIR: _l("Committee chair or secretary"),
+    Role.FINANCE: _l("Finance"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+ORGANISATION_STATUS_LABELS = {
+    OrganisationStatus.PENDING: _l("waiting for approval"),
+    OrganisationStatus.APPROVED: _l("approved"),
+    OrganisationStatus.REJECTED: _l("rejected"),
+}
+
+MAIL_STATUS_LABELS = {
+    MailStatus.KEPT: _l("kept in the portal (no mail server)"),
+    MailStatus.QUEUED: _l("waiting to be sent"),
+    MailStatus.SENT: _l("sent"),
+    MailStatus.FAILED: _l("failed"),
+}
+
+CALL_STATUS_LABELS = {
+    CallStatus.DRAFT: _l("draft, not published"),
+    CallStatus.PUBLISHED: _l("published"),
+}
+
+BUDGET_CATEGORY_LABELS = {
+    BudgetCategory.EQUIPMENT: _l("Material and technical base (equipment)"),
+    BudgetCategory.INFORMATISATION: _l("Informatisation (computers, software, connectivity)"),
+    BudgetCategory.ACQUISITIONS: _l("Acquisitions (books, periodicals, e-resources)"),
+    BudgetCategory.DIGITISATION: _l("Digitisation of rare and local-history editions"),
+    BudgetCategory.TRAINING: _l("Staff training and qualification"),
+    BudgetCategory.FEES: _l("Fees and wages"),
+    BudgetCategory.EVENTS: _l("Events and promotion of reading"),
+    BudgetCategory.OTHER: _l("Other"),
+}
+
+CAP_BASIS_LABELS = {
+    CapBasis.TOTAL: _l("of the project's total"),
+    CapBasis.REQUESTED: _l("of the amount requested"),
+}
+
+APPLICATION_STATUS_LABELS = {
+    ApplicationStatus.DRAFT: _l("draft"),
+    ApplicationStatus.SUBMITTED: _l("submitted"),
+    ApplicationStatus.WITHDRAWN: _l("withdrawn"),
+    ApplicationStatus.ELIGIBLE: _l("admitted"),
+    ApplicationStatus.INELIGIBLE: _l("not admitted"),
+    ApplicationStatus.IN_REVIEW: _l("in review"),
+    ApplicationStatus.REVIEWED: _l("reviewed"),
+    ApplicationStatus.FUNDED: _l("funded"),
+    ApplicationStatus.NOT_FUNDED: _l("not funded"),
+    ApplicationStatus.UNDER_AGREEMENT: _l("under agreement"),
+    ApplicationStatus.REPORTING: _l("reporting"),
+    ApplicationStatus.COMPLETED: _l("completed"),
+}
+
+ATTACHMENT_KIND_LABELS = {
+    AttachmentKind.SUPPORT_LETTER: _l("Letter of support"),
+    AttachmentKind.PRICE_QUOTE: _l("Price quote"),
+    AttachmentKind.PHOTO: _l("Photo"),
+    AttachmentKind.OTHER: _l("Other document"),
+}

@@ -1,0 +1,322 @@
+"""Rendering templates to PDF with a locked-down fetcher; one function per document.
+
+WeasyPrint may read the portal's own static files (the fonts) and `data:` URIs, nothing
+else, and each render runs in a forked child process with a time and a memory limit."""
+
+from __future__ import annotations
+
+import mimetypes
+import multiprocessing
+import re
+import resource
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib import request as urllib_request
+from urllib.parse import unquote
+
+from flask import current_app, render_template
+from flask_babel import gettext as _
+from markupsafe import Markup
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from portal.config import PROJECT_ROOT
+from portal.db import utcnow
+from portal.models import Application, BudgetCategory, BudgetLine
+from portal.money import BudgetSummary, Sources, percent_of, summarise_budget
+from portal.services.checks import SECTIONS
+
+STATIC_ROOT = (PROJECT_ROOT / "static").resolve()
+STATIC_SCHEME = "vektor-static"
+# Not a real place: relative references resolve against nothing the fetcher would serve,
+# and templates name static files with `static_url()`, which gives `vektor-static:/<path>`.
+BASE_URL = f"{STATIC_SCHEME}:/"
+
+DEFAULT_TIME_LIMIT = 60  # seconds, config PDF_TIME_LIMIT
+DEFAULT_MEMORY_LIMIT_MB = 512  # address space the render may add, config PDF_MEMORY_LIMIT_MB
+
+
+class FetchRefused(ValueError):
+    """The renderer asked for something other than a static file of the portal or a
+    `data:` URI."""
+
+
+class PdfRenderError(RuntimeError):
+    """The PDF could not be produced; the view answers 503."""
+
+
+class PdfTimeLimitExceeded(PdfRenderError):
+    """The render ran past PDF_TIME_LIMIT and was stopped."""
+
+
+class PdfMemoryLimitExceeded(PdfRenderError):
+    """The render needed more than PDF_MEMORY_LIMIT_MB and was stopped."""
+
+
+# --- the fetcher -------------------------------------------------------------------------
+
+
+def static_url(filename: str) -> str:
+    """How a PDF template names a file under static/: `vektor-static:/fonts/x.ttf`."""
+    return f"{BASE_URL}{filename.lstrip('/')}"
+
+
+class PortalFetcher(URLFetcher):
+    """Serves files under `static_root` (resolved, so neither `..` nor a symlink leads out)
+    and `data:` URIs. Everything else (file:, http:, https:, ftp:, any other scheme, a
+    relative reference) raises FetchRefused; nothing here opens a connection, so there is
+    no redirect to follow either."""
+
+    def __init__(self, static_root: Path = STATIC_ROOT) -> None:
+        super().__init__(allowed_protocols={STATIC_SCHEME, "data"}, allow_redirects=False)
+        self.static_root = Path(static_root).resolve()
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        scheme, colon, rest = url.partition(":")
+        scheme = scheme.lower() if colon else ""
+        if scheme == "data":
+            return self._data(url)
+        if scheme == STATIC_SCHEME:
+            return self._static(url, rest)
+        raise FetchRefused(f"the PDF renderer may not fetch {url[:200]!r}")
+
+    # OpenerDirector.open is the other way in; send it through the same gate.
+    def open(self, url: Any, data: Any = None, timeout: Any = None) -> URLFetcherResponse:
+        return self.fetch(url.full_url if isinstance(url, urllib_request.Request) else url)
+
+    def _static(self, url: str, rest: str) -> URLFetcherResponse:
+        path = unquote(rest.split("#", 1)[0].split("?", 1)[0])
+        if path.startswith("//") or "\\" in path or "\x00" in path:
+            raise FetchRefused(f"not a static file of the portal: {url[:200]!r}")
+        parts = PurePosixPath(path.lstrip("/")).parts
+        if not parts or any(part in ("..", ".") for part in parts):
+            raise FetchRefused(f"not a static file of the portal: {url[:200]!r}")
+        try:
+            target = self.static_root.joinpath(*parts).resolve(strict=True)
+        except (OSError, RuntimeError) as exc:
+            raise FetchRefused(f"no such static file: {url[:200]!r}") from exc
+        if not target.is_relative_to(self.static_root) or not target.is_file():
+            raise FetchRefused(f"not a static file of the portal: {url[:200]!r}")
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(
+            url, body=target.read_bytes(), headers={"Content-Type": content_type}
+        )
+
+    @staticmethod
+    def _data(url: str) -> URLFetcherResponse:
+        # The standard library's decoder of data: URIs; it reads the URI and opens nothing.
+        data_request = urllib_request.Request(url)  # noqa: S310 - only data: reaches here
+        opened = urllib_request.DataHandler().data_open(data_request)
+        with opened:
+            body = opened.read()
+            content_type = opened.headers.get("Content-Type", "text/plain")
+        return URLFetcherResponse(url, body=body, headers={"Content-Type": content_type})
+
+
+portal_fetcher = PortalFetcher()
+
+
+# --- rendering, in a child process with limits --------------------------------------------
+
+
+def _write_pdf(html: str) -> bytes:
+    """HTML to PDF, in the child. The fonts come through the fetcher from static/fonts."""
+    font_config = FontConfiguration()
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=portal_fetcher)
+    return document.write_pdf(font_config=font_config)
+
+
+def _current_address_space() -> int:
+    """Bytes of address space this process has mapped now (Linux), 0 when unknown."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return 0
+
+
+def _limit_memory(memory_limit_mb: int | None) -> None:
+    """Cap the child's address space at what it has (inherited from the parent by the
+    fork) plus `memory_limit_mb`; an allocation past it fails with MemoryError."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if memory_limit_mb:
+        limit = _current_address_space() + memory_limit_mb * 1024 * 1024
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _render_in_child(sender: Any, html: str, workdir: str, memory_limit_mb: int | None) -> None:
+    try:
+        # WeasyPrint keeps the fonts it loads in a temporary folder; the parent removes
+        # this one even when the child is killed.
+        tempfile.tempdir = workdir
+        _limit_memory(memory_limit_mb)
+        pdf = _write_pdf(html)
+        sender.send(("ok", pdf))
+    except MemoryError:
+        sender.send(("memory", ""))
+    except BaseException as exc:  # everything is reported to the parent
+        sender.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        sender.close()
+
+
+def html_to_pdf(
+    html: str, *, time_limit: float = DEFAULT_TIME_LIMIT,
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
+) -> bytes:
+    """Render `html` in a forked child that gets only this string, and stop it after
+    `time_limit` seconds. Raises PdfTimeLimitExceeded, PdfMemoryLimitExceeded, or
+    PdfRenderError for any other failure of the child."""
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    with tempfile.TemporaryDirectory(prefix="vektor-pdf-") as workdir:
+        child = context.Process(
+            target=_render_in_child, args=(sender, html, workdir, memory_limit_mb),
+            name="vektor-pdf", daemon=True,
+        )
+        child.start()
+        sender.close()
+        try:
+            if not receiver.poll(time_limit):
+                raise PdfTimeLimitExceeded(
+                    f"the PDF took longer than {time_limit} s to render and was stopped"
+                )
+            try:
+                status, payload = receiver.recv()
+            except EOFError as exc:
+                raise PdfRenderError("the PDF renderer stopped without an answer") from exc
+        finally:
+            receiver.close()
+            if child.is_alive():
+                child.kill()
+            child.join()
+    if status == "ok":
+        return payload
+    if status == "memory":
+        raise PdfMemoryLimitExceeded(
+            f"the PDF needed more than {memory_limit_mb} MB to render and was stopped"
+        )
+    raise PdfRenderError(f"the PDF could not be rendered: {payload}")
+
+
+_COUNTER_PLACEHOLDER = re.compile(r"%\((n|m)\)d")
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal that is also safe inside an HTML <style> element."""
+    escaped = "".join(
+        f"\\{ord(char):x} " if char in '\\"<>&\n\r\f' else char for char in str(text)
+    )
+    return f'"{escaped}"'
+
+
+def page_numbers_css() -> Markup:
+    """The CSS `content` of the page number box: `"Page " counter(page) " of "
+    counter(pages)`, from the same translated message the portal's pagers use."""
+    template = _("Page %(n)d of %(m)d")  # without arguments: the message with its placeholders
+    pieces: list[str] = []
+    position = 0
+    for match in _COUNTER_PLACEHOLDER.finditer(template):
+        if match.start() > position:
+            pieces.append(css_string(template[position:match.start()]))
+        pieces.append("counter(page)" if match.group(1) == "n" else "counter(pages)")
+        position = match.end()
+    if position < len(template):
+        pieces.append(css_string(template[position:]))
+    return Markup(" ".join(pieces))  # noqa: S704 - the literals are escaped by css_string
+
+
+def render_pdf(template_name: str, **context: Any) -> bytes:
+    """Render templates/pdf/<template_name> in the current request's language and turn it
+    into a PDF within the configured limits."""
+    html = render_template(
+        f"pdf/{template_name}", static_url=static_url, page_numbers_css=page_numbers_css(),
+        generated_at=utcnow(), **context,
+    )
+    config = current_app.config
+    return html_to_pdf(
+        html,
+        time_limit=config.get("PDF_TIME_LIMIT", DEFAULT_TIME_LIMIT),
+        memory_limit_mb=config.get("PDF_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB),
+    )
+
+
+# --- the documents ------------------------------------------------------------------------
+
+
+@dataclass
+class BudgetGroup:
+    """The lines of one category, in the budget's order, with their subtotal."""
+
+    number: int
+    category: BudgetCategory
+    lines: list[tuple[BudgetLine, Decimal]]
+    subtotal: Sources
+
+
+@dataclass
+class SourceShare:
+    label: str
+    amount: Decimal
+    percent: Decimal
+
+
+def budget_groups(lines: list[BudgetLine], summary: BudgetSummary) -> list[BudgetGroup]:
+    """The lines grouped by category in the order categories are listed, each with the
+    total summarise_budget computed for it."""
+    by_category: dict[BudgetCategory, list[tuple[BudgetLine, Decimal]]] = {}
+    for line, total in zip(lines, summary.line_totals, strict=True):
+        by_category.setdefault(line.category, []).append((line, total))
+    groups: Iterator[BudgetCategory] = (c for c in BudgetCategory if c in by_category)
+    return [
+        BudgetGroup(n, category, by_category[category],
+                    summary.by_category.get(category, Sources()))
+        for n, category in enumerate(groups, start=1)
+    ]
+
+
+def source_shares(summary: BudgetSummary) -> list[SourceShare]:
+    overall = summary.overall
+    return [
+        SourceShare(label, amount, percent_of(amount, overall.total))
+        for label, amount in (
+            (_("Requested from the municipality"), overall.requested),
+            (_("Library's own funds"), overall.own),
+            (_("Partners' funds"), overall.partner),
+        )
+    ]
+
+
+def application_pdf(app: Application) -> bytes:
+    """The application as submitted (or as the draft stands, marked so on every page)."""
+    summary = summarise_budget(app.budget_lines)
+    return render_pdf(
+        "application.html", app=app, summary=summary, sources=source_shares(summary),
+        sections=SECTIONS, document_title=_("Application for the call"),
+    )
+
+
+def budget_pdf(app: Application) -> bytes:
+    """The budget (смета): lines by category with subtotals, totals by source, the
+    co-financing share and the amount requested."""
+    summary = summarise_budget(app.budget_lines)
+    return render_pdf(
+        "budget.html", app=app, summary=summary, sources=source_shares(summary),
+        groups=budget_groups(app.budget_lines, summary), document_title=_("Project budget"),
+    )
+
+
+def document_filename(kind: str, app: Application) -> str:
+    """`budget-2026-03-0042.pdf`, or `budget-draft-17.pdf` before a number is given."""
+    return f"{kind}-{app.registration_number or f'draft-{app.id}'}.pdf"

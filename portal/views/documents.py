@@ -1,0 +1,50 @@
+"""The documents of an application as PDFs: the application as submitted and its budget
+(смета). Whoever may view the application may download them; no one else learns they exist."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Response, current_app, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal import pdf
+from portal.db import get_or_404
+from portal.models import Application
+from portal.permissions import Action, require
+
+bp = Blueprint("documents", __name__)
+
+
+def _pdf_response(app_id: int, kind: str, render: Callable[[Application], bytes]):
+    app = get_or_404(Application, app_id)
+    require(current_user, Action.VIEW_APPLICATION, app)
+    try:
+        content = render(app)
+    except pdf.PdfRenderError as exc:
+        current_app.logger.warning("PDF %s of application %s: %s", kind, app.id, exc)
+        page = render_template(
+            "errors/error.html", code=503,
+            title=_("The document could not be produced"),
+            message=_("The portal could not prepare this PDF in time. Try again in a few "
+                      "minutes; if it happens again, tell the administrator."),
+        )
+        return page, 503, {"Retry-After": "60"}
+    response = Response(content, mimetype="application/pdf")
+    response.headers.set(
+        "Content-Disposition", "inline", filename=pdf.document_filename(kind, app)
+    )
+    # The documents hold an organisation's plans and figures: no cache may keep them.
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/applications/<int:app_id>/application.pdf")
+def application_pdf(app_id: int):
+    return _pdf_response(app_id, "application", pdf.application_pdf)
+
+
+@bp.get("/applications/<int:app_id>/budget.pdf")
+def budget_pdf(app_id: int):
+    return _pdf_response(app_id, "budget", pdf.budget_pdf)

@@ -1,0 +1,121 @@
+"""The life of an application as a table: `(status, action) -> new status`, who may make
+each move, and the guards about the data. `apply_transition` is the only code that assigns
+`Application.status`; it sets the status's timestamp and writes the audit row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from portal.db import utcnow
+from portal.errors import ConflictError, DomainError
+from portal.models import Application, ApplicationStatus, User
+from portal.permissions import Action, can
+from portal.services.audit import record_event
+
+S = ApplicationStatus
+
+Guard = Callable[[Application, datetime], None]
+
+
+def call_accepts_submissions(app: Application, now: datetime) -> None:
+    """The call is published, open, and its closing time has not passed."""
+    call = app.call
+    if call.status != "published" or now < call.opens_at:
+        raise ConflictError(_l("The call is not open for applications yet."))
+    if now >= call.closes_at:
+        raise ConflictError(
+            _l("The call closed for applications; nothing can be submitted or changed now.")
+        )
+
+
+def organisation_approved(app: Application, now: datetime) -> None:
+    """Only an approved library can submit."""
+    if not app.organisation.is_approved:
+        raise ConflictError(
+            _l("Your library's registration has not been approved yet, so it cannot submit.")
+        )
+
+
+def no_broken_rules(app: Application, now: datetime) -> None:
+    """The application is complete and breaks no rule of the call."""
+    from portal.services.checks import check_application
+
+    issues = check_application(app)
+    if issues:
+        raise DomainError(
+            _l("The application cannot be submitted yet: %(n)d problem(s) to fix. Open "
+               "“Check my application” to see them.", n=len(issues))
+        )
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: ApplicationStatus
+    action: str
+    target: ApplicationStatus
+    permission: Action
+    guards: tuple[Guard, ...] = ()
+    needs_reason: bool = False
+
+
+TRANSITIONS: dict[tuple[ApplicationStatus, str], Transition] = {
+    (t.source, t.action): t
+    for t in (
+        Transition(S.DRAFT, "submit", S.SUBMITTED, Action.SUBMIT_APPLICATION,
+                   (call_accepts_submissions, organisation_approved, no_broken_rules)),
+        Transition(S.SUBMITTED, "withdraw", S.WITHDRAWN, Action.WITHDRAW_APPLICATION,
+                   needs_reason=True),
+    )
+}
+
+# The timestamp each status sets when an application enters it.
+TIMESTAMPS: dict[ApplicationStatus, str] = {
+    S.SUBMITTED: "submitted_at",
+    S.WITHDRAWN: "withdrawn_at",
+}
+
+
+def allowed_actions(app: Application) -> list[str]:
+    return [action for (source, action) in TRANSITIONS if source == app.status]
+
+
+def apply_transition(
+    session: Session,
+    app: Application,
+    action: str,
+    *,
+    actor: User,
+    reason: str = "",
+    now: datetime | None = None,
+) -> Transition:
+    """Move `app` by `action`: refuse a move the table does not have (409), an actor without
+    the right (403-worthy DomainError), a broken guard (its message) and a missing reason;
+    then set the status, its timestamp and the audit row."""
+    now = now or utcnow()
+    transition = TRANSITIONS.get((app.status, action))
+    if transition is None:
+        raise ConflictError(
+            _l("This cannot be done to an application in its current state.")
+        )
+    if not can(actor, transition.permission, app):
+        raise PermissionError(action)
+    for guard in transition.guards:
+        guard(app, now)
+    if transition.needs_reason and not reason.strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    previous = app.status
+    app.status = transition.target
+    stamp = TIMESTAMPS.get(transition.target)
+    if stamp:
+        setattr(app, stamp, now)
+    app.updated_at = now
+    record_event(
+        session, actor=actor, action=f"application.{action}", obj=app,
+        from_state=previous, to_state=app.status, reason=reason.strip(),
+    )
+    return transition
