@@ -48,8 +48,8 @@ def no_broken_rules(app: Application, now: datetime) -> None:
     issues = check_application(app)
     if issues:
         raise DomainError(
-            _l("The application cannot be submitted yet: %(n)d problem(s) to fix. Open "
-               "“Check my application” to see them.", n=len(issues))
+            _l("The application cannot be submitted yet. Things to fix: %(n)d. Open “Check "
+               "my application” to see them.", n=len(issues))
         )
 
 

@@ -420,3 +420,15 @@ def test_applicant_dashboard_lists_the_librarys_applications(client, db, create_
 def test_budget_rows_helper_matches_the_default(ctx, create_application):
     rows = budget_rows(("other", "1", "10.00", "10.00", "0.00", "0.00"))
     assert rows[0]["category"] == BudgetCategory.OTHER
+
+
+def test_section_page_shows_its_own_problems(client, db, create_application, login_as):
+    app = create_application(budget=(
+        ("equipment", "1", "100000.00", "90000.00", "10000.00", "0.00"),
+    ))
+    login_as(app.created_by)
+    html = client.get(f"/applications/{app.id}/edit/budget").get_data(as_text=True)
+    assert 'href="#cofinancing"' in html and "Co-financing is 10" in html
+    assert 'id="cofinancing"' in html  # the link has somewhere to go
+    assert "Co-financing is" not in client.get(
+        f"/applications/{app.id}/edit/problem").get_data(as_text=True)

@@ -147,9 +147,15 @@ def test_compiled_catalogue_matches_the_po_file(ru_catalogue):
         for entry in ru_catalogue
         if entry.id and entry.string and not entry.fuzzy
         and (compiled.get(entry.id, context=entry.context) is None
-             or compiled.get(entry.id, context=entry.context).string != entry.string)
+             or _as_tuple(compiled.get(entry.id, context=entry.context).string)
+             != _as_tuple(entry.string))
     ]
     assert not stale, f"messages.mo is older than messages.po ({len(stale)} differ). {hint}"
+
+
+def _as_tuple(value):
+    """Plural translations come back as a list from the .mo and a tuple from the .po."""
+    return tuple(value) if isinstance(value, list | tuple) else (value,)
 
 
 # The pages themselves. The `client` fixture may carry a language cookie, so these tests

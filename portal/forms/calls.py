@@ -81,7 +81,7 @@ class CallForm(FlaskForm):
         validators=[DataRequired(REQUIRED), NumberRange(2, 10)],
     )
     disagreement_threshold_percent = DecimalTextField(
-        _l("Disagreement threshold, % of the maximum score"), default=Decimal("30"),
+        _l("Disagreement threshold (percent of the maximum score)"), default=Decimal("30"),
         validators=[InputRequired(REQUIRED)], minimum=Decimal("1"), maximum=Decimal("100"),
     )
     review_deadline = DateField(_l("Review deadline"), validators=[Optional()])

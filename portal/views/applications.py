@@ -142,10 +142,12 @@ def edit(app_id: int, section: str):
         extra = request.args.get("extra", "")
         _pad_rows(form, min(int(extra), 50) if extra.isdigit() else EXTRA_ROWS)
     summary = summarise_budget(app.budget_lines) if section == "budget" else None
+    # What "Check my application" finds in this section, shown where it is fixed.
+    section_issues = [i for i in check_application(app) if i.section == section]
     return render_template(
         f"applications/section_{'rows' if section in ROW_FORMS else 'fields'}.html",
         app=app, form=form, section=section, sections=SECTIONS, conflict=conflict,
-        summary=summary,
+        summary=summary, section_issues=section_issues,
     ), status
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app, render_template
-from flask_babel import gettext as _
+from flask import Blueprint, Response, current_app
 from flask_login import current_user
 
 from portal import pdf
 from portal.db import get_or_404
 from portal.models import Application
 from portal.permissions import Action, require
+from portal.views.errors import render_error
 
 bp = Blueprint("documents", __name__)
 
@@ -24,13 +24,8 @@ def _pdf_response(app_id: int, kind: str, render: Callable[[Application], bytes]
         content = render(app)
     except pdf.PdfRenderError as exc:
         current_app.logger.warning("PDF %s of application %s: %s", kind, app.id, exc)
-        page = render_template(
-            "errors/error.html", code=503,
-            title=_("The document could not be produced"),
-            message=_("The portal could not prepare this PDF in time. Try again in a few "
-                      "minutes; if it happens again, tell the administrator."),
-        )
-        return page, 503, {"Retry-After": "60"}
+        page, status = render_error(503)
+        return page, status, {"Retry-After": "60"}
     response = Response(content, mimetype="application/pdf")
     response.headers.set(
         "Content-Disposition", "inline", filename=pdf.document_filename(kind, app)

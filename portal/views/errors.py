@@ -26,6 +26,9 @@ MESSAGES = {
     429: (_l("Too many attempts"),
           _l("There have been too many attempts in a short time. Wait a few minutes and try "
              "again.")),
+    503: (_l("The document could not be produced"),
+          _l("The portal could not prepare this PDF in time. Try again in a few minutes; if "
+             "it happens again, tell the administrator.")),
     500: (_l("Something went wrong on our side"),
           _l("The portal could not complete the request. Nothing you saved before has been "
              "lost. Try again in a few minutes.")),
