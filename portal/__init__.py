@@ -71,12 +71,16 @@ def register_blueprints(app: Flask) -> None:
         attachments,
         auth,
         calls,
+        committee,
         documents,
         errors,
         main,
+        review,
+        screening,
     )
 
-    for module in (main, auth, admin, calls, applications, attachments, documents):
+    for module in (main, auth, admin, calls, applications, attachments, documents, screening,
+                   review, committee):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -7,6 +7,12 @@ from flask_babel import lazy_gettext as _l
 
 from portal.models import (
     ApplicationStatus,
+    AssignmentStatus,
+    DecisionOutcome,
+    Recommendation,
+    ReviewStatus,
+    ScoreAggregation,
+    TieBreak,
     AttachmentKind,
     BudgetCategory,
     CallStatus,
@@ -68,6 +74,7 @@ APPLICATION_STATUS_LABELS = {
     ApplicationStatus.REVIEWED: _l("reviewed"),
     ApplicationStatus.FUNDED: _l("funded"),
     ApplicationStatus.NOT_FUNDED: _l("not funded"),
+    ApplicationStatus.DECLINED: _l("grant declined"),
     ApplicationStatus.UNDER_AGREEMENT: _l("under agreement"),
     ApplicationStatus.REPORTING: _l("reporting"),
     ApplicationStatus.COMPLETED: _l("completed"),
@@ -78,4 +85,38 @@ ATTACHMENT_KIND_LABELS = {
     AttachmentKind.PRICE_QUOTE: _l("Price quote"),
     AttachmentKind.PHOTO: _l("Photo"),
     AttachmentKind.OTHER: _l("Other document"),
+}
+
+ASSIGNMENT_STATUS_LABELS = {
+    AssignmentStatus.ACTIVE: _l("assigned"),
+    AssignmentStatus.CONFLICT: _l("conflict of interest declared"),
+}
+
+REVIEW_STATUS_LABELS = {
+    ReviewStatus.DRAFT: _l("draft"),
+    ReviewStatus.SUBMITTED: _l("submitted"),
+}
+
+RECOMMENDATION_LABELS = {
+    Recommendation.FUND: _l("fund"),
+    Recommendation.FUND_REDUCED: _l("fund with a reduced amount"),
+    Recommendation.DO_NOT_FUND: _l("do not fund"),
+}
+
+DECISION_OUTCOME_LABELS = {
+    DecisionOutcome.FUNDED: _l("funded"),
+    DecisionOutcome.NOT_FUNDED: _l("not funded"),
+    DecisionOutcome.RESERVE: _l("reserve list"),
+    DecisionOutcome.DECLINED: _l("grant declined"),
+}
+
+SCORE_AGGREGATION_LABELS = {
+    ScoreAggregation.MEAN: _l("mean of the reviews"),
+    ScoreAggregation.MEDIAN: _l("median of the reviews"),
+}
+
+TIE_BREAK_LABELS = {
+    TieBreak.COFINANCING: _l("the larger co-financing share first"),
+    TieBreak.SMALLER_REQUEST: _l("the smaller amount requested first"),
+    TieBreak.EARLIER_SUBMISSION: _l("the earlier submission first"),
 }

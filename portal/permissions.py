@@ -9,11 +9,20 @@ from typing import Any
 
 from flask import abort
 from flask_login import AnonymousUserMixin
-from sqlalchemy import Select, false, or_, select
+from sqlalchemy import Select, exists, false, or_, select
 
-from portal.db import utcnow
+from portal.db import session, utcnow
 from portal.extensions import login_manager
-from portal.models import Application, ApplicationStatus, Call, CallStatus, Role, User
+from portal.models import (
+    Application,
+    ApplicationStatus,
+    Assignment,
+    AssignmentStatus,
+    Call,
+    CallStatus,
+    Role,
+    User,
+)
 
 
 class Action(enum.StrEnum):
@@ -27,10 +36,26 @@ class Action(enum.StrEnum):
     EDIT_APPLICATION = "edit_application"
     SUBMIT_APPLICATION = "submit_application"
     WITHDRAW_APPLICATION = "withdraw_application"
+    SCREEN_APPLICATIONS = "screen_applications"
+    MANAGE_ASSIGNMENTS = "manage_assignments"
+    VIEW_COMMITTEE = "view_committee"
+    DECIDE_FUNDING = "decide_funding"
+    REOPEN_REVIEW = "reopen_review"
+    VIEW_ASSIGNMENT = "view_assignment"
+    SCORE_ASSIGNMENT = "score_assignment"
+    DECLARE_CONFLICT = "declare_conflict"
+    VIEW_OWN_RESULTS = "view_own_results"
 
 
 # Actions on records the user may not even know exist: refusing them answers 404, not 403.
-HIDDEN_WHEN_DENIED = {Action.VIEW_APPLICATION, Action.VIEW_CALL}
+HIDDEN_WHEN_DENIED = {
+    Action.VIEW_APPLICATION,
+    Action.VIEW_CALL,
+    Action.VIEW_ASSIGNMENT,
+    Action.SCORE_ASSIGNMENT,
+    Action.DECLARE_CONFLICT,
+    Action.VIEW_OWN_RESULTS,
+}
 
 
 def _is_admin(user: User, obj: Any) -> bool:
@@ -76,12 +101,49 @@ def _may_create_application(user: User, call: Call) -> bool:
     )
 
 
+def _is_assigned(user: User, app: Application) -> bool:
+    return user.has_role(Role.REVIEWER) and bool(session.scalar(select(exists().where(
+        Assignment.application_id == app.id,
+        Assignment.reviewer_id == user.id,
+        Assignment.status == AssignmentStatus.ACTIVE,
+    ))))
+
+
 def _may_view_application(user: User, app: Application) -> bool:
-    """Granted if: the user is an applicant of the application's library (any state), or
-    the chair or admin and the application has been submitted (drafts stay private)."""
+    """Granted if: the user is an applicant of the application's library (any state); the
+    chair or admin and the application has been submitted (drafts stay private); or a
+    reviewer holding an active assignment on it."""
     if _is_applicant_of(user, app):
         return True
-    return user.has_role(Role.CHAIR, Role.ADMIN) and app.status != ApplicationStatus.DRAFT
+    if app.status == ApplicationStatus.DRAFT:
+        return False
+    return user.has_role(Role.CHAIR, Role.ADMIN) or _is_assigned(user, app)
+
+
+def _is_chair(user: User, obj: Any) -> bool:
+    """Granted if: the user is the committee's chair or secretary (screening, assignments,
+    decisions, reopening reviews)."""
+    return user.has_role(Role.CHAIR)
+
+
+def _may_view_committee(user: User, obj: Any) -> bool:
+    """Granted if: the user is the chair or the admin (rankings, score sheets, protocols)."""
+    return user.has_role(Role.CHAIR, Role.ADMIN)
+
+
+def _owns_assignment(user: User, assignment: Assignment) -> bool:
+    """Granted if: the assignment is the user's own and still active (not handed back)."""
+    return (
+        user.has_role(Role.REVIEWER)
+        and assignment.reviewer_id == user.id
+        and assignment.status == AssignmentStatus.ACTIVE
+    )
+
+
+def _may_view_own_results(user: User, app: Application) -> bool:
+    """Granted if: the user is an applicant of the application's library and the committee
+    has finalised its decisions (scores and comments, without reviewers' names)."""
+    return _is_applicant_of(user, app) and app.call.decisions_finalised_at is not None
 
 
 def _may_edit_application(user: User, app: Application) -> bool:
@@ -111,6 +173,15 @@ _PREDICATES: dict[Action, Callable[[User, Any], bool]] = {
     Action.EDIT_APPLICATION: _may_edit_application,
     Action.SUBMIT_APPLICATION: _may_edit_application,
     Action.WITHDRAW_APPLICATION: _may_withdraw_application,
+    Action.SCREEN_APPLICATIONS: _is_chair,
+    Action.MANAGE_ASSIGNMENTS: _is_chair,
+    Action.DECIDE_FUNDING: _is_chair,
+    Action.REOPEN_REVIEW: _is_chair,
+    Action.VIEW_COMMITTEE: _may_view_committee,
+    Action.VIEW_ASSIGNMENT: _owns_assignment,
+    Action.SCORE_ASSIGNMENT: _owns_assignment,
+    Action.DECLARE_CONFLICT: _owns_assignment,
+    Action.VIEW_OWN_RESULTS: _may_view_own_results,
 }
 
 
@@ -123,6 +194,15 @@ def visible_applications(user: User) -> Select[tuple[Application]]:
         conditions.append(Application.organisation_id == user.organisation_id)
     if user.has_role(Role.CHAIR, Role.ADMIN):
         conditions.append(Application.status != ApplicationStatus.DRAFT)
+    if user.has_role(Role.REVIEWER):
+        conditions.append(
+            Application.id.in_(
+                select(Assignment.application_id).where(
+                    Assignment.reviewer_id == user.id,
+                    Assignment.status == AssignmentStatus.ACTIVE,
+                )
+            )
+        )
     if not conditions:
         return query.where(false())
     return query.where(or_(*conditions))

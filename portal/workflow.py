@@ -53,12 +53,28 @@ def no_broken_rules(app: Application, now: datetime) -> None:
         )
 
 
+def call_closed(app: Application, now: datetime) -> None:
+    """Screening starts once the call has closed for applications."""
+    if now < app.call.closes_at:
+        raise ConflictError(
+            _l("The call is still open for applications; screening starts after it closes.")
+        )
+
+
+def decisions_not_final(app: Application, now: datetime) -> None:
+    """Decisions can be recorded until the committee finalises them."""
+    if app.call.decisions_finalised_at is not None:
+        raise ConflictError(_l("The committee's decisions on this call are final."))
+
+
 @dataclass(frozen=True)
 class Transition:
     source: ApplicationStatus
     action: str
     target: ApplicationStatus
-    permission: Action
+    # Who may make the move; None for a step the portal takes itself as a consequence of
+    # another (the first assignment starts the review, the last review completes it).
+    permission: Action | None
     guards: tuple[Guard, ...] = ()
     needs_reason: bool = False
 
@@ -70,6 +86,19 @@ TRANSITIONS: dict[tuple[ApplicationStatus, str], Transition] = {
                    (call_accepts_submissions, organisation_approved, no_broken_rules)),
         Transition(S.SUBMITTED, "withdraw", S.WITHDRAWN, Action.WITHDRAW_APPLICATION,
                    needs_reason=True),
+        Transition(S.SUBMITTED, "admit", S.ELIGIBLE, Action.SCREEN_APPLICATIONS,
+                   (call_closed,)),
+        Transition(S.SUBMITTED, "reject", S.INELIGIBLE, Action.SCREEN_APPLICATIONS,
+                   (call_closed,), needs_reason=True),
+        Transition(S.ELIGIBLE, "start_review", S.IN_REVIEW, None),
+        Transition(S.IN_REVIEW, "complete_review", S.REVIEWED, None),
+        Transition(S.REVIEWED, "resume_review", S.IN_REVIEW, None),
+        Transition(S.REVIEWED, "fund", S.FUNDED, Action.DECIDE_FUNDING,
+                   (decisions_not_final,)),
+        Transition(S.REVIEWED, "not_fund", S.NOT_FUNDED, Action.DECIDE_FUNDING,
+                   (decisions_not_final,)),
+        Transition(S.FUNDED, "decline", S.DECLINED, Action.DECIDE_FUNDING, needs_reason=True),
+        Transition(S.NOT_FUNDED, "fund_from_reserve", S.FUNDED, Action.DECIDE_FUNDING),
     )
 }
 
@@ -77,6 +106,8 @@ TRANSITIONS: dict[tuple[ApplicationStatus, str], Transition] = {
 TIMESTAMPS: dict[ApplicationStatus, str] = {
     S.SUBMITTED: "submitted_at",
     S.WITHDRAWN: "withdrawn_at",
+    S.ELIGIBLE: "screened_at",
+    S.INELIGIBLE: "screened_at",
 }
 
 
@@ -102,7 +133,7 @@ def apply_transition(
         raise ConflictError(
             _l("This cannot be done to an application in its current state.")
         )
-    if not can(actor, transition.permission, app):
+    if transition.permission is not None and not can(actor, transition.permission, app):
         raise PermissionError(action)
     for guard in transition.guards:
         guard(app, now)

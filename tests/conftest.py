@@ -336,9 +336,79 @@ def create_application(
         if status != ApplicationStatus.DRAFT:
             with flask_app.test_request_context():
                 submit_application(db, app, actor=author)
+            if status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN):
+                app.screened_at = app.submitted_at
             if status != ApplicationStatus.SUBMITTED:
                 app.status = status  # a later stage, for tests of the pages that show it
             db.flush()
         return app
+
+    return factory
+
+
+@pytest.fixture
+def close_call(db: Session) -> Callable[[Any], Any]:
+    """Move a call's closing time into the past (after its applications were submitted)."""
+    from datetime import timedelta
+
+    from portal.db import utcnow
+
+    def close(call: Any) -> Any:
+        call.closes_at = utcnow() - timedelta(seconds=1)
+        db.flush()
+        return call
+
+    return close
+
+
+@pytest.fixture
+def assign(db: Session, create_user: Callable[..., User]) -> Callable[..., Any]:
+    """Give `application` to `reviewer` (a new reviewer when none is given)."""
+    from portal.models import Assignment, CallReviewer
+
+    def factory(application: Any, reviewer: User | None = None) -> Any:
+        from sqlalchemy import select
+
+        reviewer = reviewer or create_user(Role.REVIEWER)
+        chosen = db.scalar(select(CallReviewer).where(
+            CallReviewer.call_id == application.call_id, CallReviewer.user_id == reviewer.id))
+        if chosen is None:
+            db.add(CallReviewer(call_id=application.call_id, user_id=reviewer.id))
+        assignment = Assignment(application_id=application.id, reviewer_id=reviewer.id)
+        db.add(assignment)
+        db.flush()
+        return assignment
+
+    return factory
+
+
+@pytest.fixture
+def create_review(db: Session, assign: Callable[..., Any]) -> Callable[..., Any]:
+    """A review of `application` with `scores` (one per criterion, in order), submitted
+    unless `submitted=False`."""
+    from portal.db import utcnow
+    from portal.models import Recommendation, Review, ReviewScore, ReviewStatus
+
+    def factory(application: Any, scores: list[int] | None = None, *,
+                reviewer: User | None = None, submitted: bool = True,
+                recommendation: Any = None, comment: str = "Обоснованный проект") -> Any:
+        assignment = assign(application, reviewer)
+        criteria = application.call.criteria
+        scores = scores if scores is not None else [7] * len(criteria)
+        review = Review(
+            assignment_id=assignment.id, application_id=application.id,
+            reviewer_id=assignment.reviewer_id, overall_comment=comment,
+            recommendation=recommendation or Recommendation.FUND,
+        )
+        review.scores = [
+            ReviewScore(criterion_id=c.id, score=s, comment=f"Комментарий {n}")
+            for n, (c, s) in enumerate(zip(criteria, scores, strict=True), start=1)
+        ]
+        if submitted:
+            review.status = ReviewStatus.SUBMITTED
+            review.submitted_at = utcnow()
+        db.add(review)
+        db.flush()
+        return review
 
     return factory

@@ -25,6 +25,7 @@ class ApplicationStatus(enum.StrEnum):
     REVIEWED = "reviewed"
     FUNDED = "funded"
     NOT_FUNDED = "not_funded"
+    DECLINED = "declined"
     UNDER_AGREEMENT = "under_agreement"
     REPORTING = "reporting"
     COMPLETED = "completed"
@@ -42,6 +43,11 @@ class Application(Base):
         ),
         CheckConstraint(
             "status != 'withdrawn' OR withdrawn_at IS NOT NULL", name="withdrawn_has_time"
+        ),
+        # Everything after screening was screened, at a recorded time.
+        CheckConstraint(
+            "status IN ('draft', 'submitted', 'withdrawn') OR screened_at IS NOT NULL",
+            name="screened_has_time",
         ),
         CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
@@ -79,6 +85,8 @@ class Application(Base):
     submitted_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     withdrawal_reason: Mapped[str] = mapped_column(Text, default="")
+    screened_at: Mapped[datetime | None]
+    eligibility_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(

@@ -48,6 +48,17 @@ class CapBasis(enum.StrEnum):
     REQUESTED = "requested"  # share of the amount requested from the municipality
 
 
+class ScoreAggregation(enum.StrEnum):
+    MEAN = "mean"
+    MEDIAN = "median"
+
+
+class TieBreak(enum.StrEnum):
+    COFINANCING = "cofinancing"  # the larger co-financing share first
+    SMALLER_REQUEST = "smaller_request"  # the smaller amount requested first
+    EARLIER_SUBMISSION = "earlier_submission"
+
+
 class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
@@ -85,6 +96,17 @@ class Call(Base):
         Fixed(2), default=Decimal("30")
     )
     review_deadline: Mapped[date | None]
+    score_aggregation: Mapped[ScoreAggregation] = mapped_column(
+        enum_column(ScoreAggregation, "score_aggregation"), default=ScoreAggregation.MEAN
+    )
+    tie_break: Mapped[TieBreak] = mapped_column(
+        enum_column(TieBreak, "tie_break"), default=TieBreak.COFINANCING
+    )
+    max_applications_per_organisation: Mapped[int | None]
+    max_assignments_per_reviewer: Mapped[int | None]
+    passing_score: Mapped[Decimal | None] = mapped_column(Fixed(2))
+    results_public: Mapped[bool] = mapped_column(default=True)
+    decisions_finalised_at: Mapped[datetime | None]
     reporting_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[CallStatus] = mapped_column(
         enum_column(CallStatus, "call_status"), default=CallStatus.DRAFT
