@@ -26,8 +26,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from portal.forms import REQUIRED
 from portal.forms.fields import DecimalTextField, LinesField
-from portal.labels import CAP_BASIS_LABELS
-from portal.models import BudgetCategory, CapBasis
+from portal.labels import CAP_BASIS_LABELS, SCORE_AGGREGATION_LABELS, TIE_BREAK_LABELS
+from portal.models import BudgetCategory, CapBasis, ScoreAggregation, TieBreak
 
 TIMEZONES = (
     "Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg",
@@ -85,6 +85,23 @@ class CallForm(FlaskForm):
         validators=[InputRequired(REQUIRED)], minimum=Decimal("1"), maximum=Decimal("100"),
     )
     review_deadline = DateField(_l("Review deadline"), validators=[Optional()])
+    score_aggregation = SelectField(
+        _l("An application's score is"),
+        choices=[SelectChoice(k.value, v) for k, v in SCORE_AGGREGATION_LABELS.items()],
+        default=ScoreAggregation.MEAN.value,
+    )
+    tie_break = SelectField(
+        _l("Equal scores are ranked by"),
+        choices=[SelectChoice(k.value, v) for k, v in TIE_BREAK_LABELS.items()],
+        default=TieBreak.COFINANCING.value,
+    )
+    max_applications_per_organisation = IntegerField(
+        _l("Applications per library, at most"), validators=[Optional(), NumberRange(1, 100)],
+        description=_l("Leave empty for no limit."),
+    )
+    results_public = BooleanField(
+        _l("Publish the scores of applications that are not funded"), default=True
+    )
     reporting_dates = LinesField(_l("Reporting dates"),
                                  description=_l("One date per line, for example 2027-06-30."))
     categories = FieldList(FormField(CategoryRuleForm), min_entries=len(BudgetCategory),
@@ -121,6 +138,10 @@ class CallForm(FlaskForm):
             "disagreement_threshold_percent": self.disagreement_threshold_percent.data,
             "review_deadline": self.review_deadline.data,
             "reporting_dates": self.reporting_dates.data,
+            "score_aggregation": ScoreAggregation(self.score_aggregation.data),
+            "tie_break": TieBreak(self.tie_break.data),
+            "max_applications_per_organisation": self.max_applications_per_organisation.data,
+            "results_public": bool(self.results_public.data),
         }
 
     def category_rules(self) -> dict[BudgetCategory, tuple[Decimal | None, CapBasis]]:
@@ -137,8 +158,11 @@ class CallForm(FlaskForm):
         for name in ("title", "description", "directions", "timezone", "implementation_start",
                      "implementation_end", "fund_amount", "max_grant_amount",
                      "min_cofinancing_percent", "reviewers_per_application",
-                     "disagreement_threshold_percent", "review_deadline", "reporting_dates"):
+                     "disagreement_threshold_percent", "review_deadline", "reporting_dates",
+                     "max_applications_per_organisation", "results_public"):
             self[name].data = getattr(call, name)
+        self.score_aggregation.data = call.score_aggregation.value
+        self.tie_break.data = call.tie_break.value
         self.opens_at.data = call.opens_at.astimezone(zone).replace(tzinfo=None)
         self.closes_at.data = call.closes_at.astimezone(zone).replace(tzinfo=None)
         for category, entry in zip(BudgetCategory, self.categories.entries, strict=True):

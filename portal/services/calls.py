@@ -80,6 +80,9 @@ DEFAULT_CATEGORY_CAPS: dict[BudgetCategory, tuple[Decimal | None, CapBasis]] = {
 # What a submitted application's validity or score depends on.
 LOCKED_AFTER_SUBMISSION = (
     "directions",
+    "score_aggregation",
+    "tie_break",
+    "max_applications_per_organisation",
     "implementation_start",
     "implementation_end",
     "max_grant_amount",
@@ -91,7 +94,8 @@ CALL_FIELDS = (
     "title", "description", "directions", "opens_at", "closes_at", "timezone",
     "implementation_start", "implementation_end", "fund_amount", "max_grant_amount",
     "min_cofinancing_percent", "reviewers_per_application", "disagreement_threshold_percent",
-    "review_deadline", "reporting_dates",
+    "review_deadline", "reporting_dates", "score_aggregation", "tie_break",
+    "max_applications_per_organisation", "results_public",
 )
 
 
