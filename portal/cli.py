@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect, select
 
 from portal.config import PROJECT_ROOT
-from portal.db import session
+from portal.db import session, utcnow
 from portal.errors import DomainError
 from portal.models import Role, User
 from portal.services import accounts
@@ -123,6 +123,17 @@ def send_mail() -> None:
     """Deliver the queued and failed e-mails of the outbox now."""
     count = retry_unsent(current_app._get_current_object())
     click.echo(f"Tried to deliver {count} message(s).")
+
+
+@portal_cli.command("remind-reviewers")
+def remind_reviewers() -> None:
+    """E-mail reviewers whose reviews are due within three days (once per assignment; run
+    it daily, for example from cron)."""
+    from portal.services.assignments import send_review_reminders
+
+    count = send_review_reminders(session, utcnow())
+    session.commit()
+    click.echo(f"Sent {count} reminder(s) to reviewers.")
 
 
 @portal_cli.command("seed-demo")

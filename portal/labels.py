@@ -8,17 +8,17 @@ from flask_babel import lazy_gettext as _l
 from portal.models import (
     ApplicationStatus,
     AssignmentStatus,
-    DecisionOutcome,
-    Recommendation,
-    ReviewStatus,
-    ScoreAggregation,
-    TieBreak,
     AttachmentKind,
     BudgetCategory,
     CallStatus,
     CapBasis,
+    DecisionOutcome,
     OrganisationStatus,
+    Recommendation,
+    ReviewStatus,
     Role,
+    ScoreAggregation,
+    TieBreak,
 )
 from portal.models.mail import MailStatus
 

@@ -67,6 +67,14 @@ def decisions_not_final(app: Application, now: datetime) -> None:
         raise ConflictError(_l("The committee's decisions on this call are final."))
 
 
+# Every status an admitted application can reach: screening said yes, whatever came after
+# (so that the ranking and the protocol of a finished call stay complete).
+ADMITTED_STATUSES = (
+    S.ELIGIBLE, S.IN_REVIEW, S.REVIEWED, S.FUNDED, S.NOT_FUNDED, S.DECLINED,
+    S.UNDER_AGREEMENT, S.REPORTING, S.COMPLETED,
+)
+
+
 @dataclass(frozen=True)
 class Transition:
     source: ApplicationStatus

@@ -10,7 +10,7 @@ import multiprocessing
 import re
 import resource
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -27,7 +27,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from portal.config import PROJECT_ROOT
 from portal.db import utcnow
-from portal.models import Application, BudgetCategory, BudgetLine
+from portal.models import Application, BudgetCategory, BudgetLine, Call, Review
 from portal.money import BudgetSummary, Sources, percent_of, summarise_budget
 from portal.services.checks import SECTIONS
 
@@ -320,3 +320,53 @@ def budget_pdf(app: Application) -> bytes:
 def document_filename(kind: str, app: Application) -> str:
     """`budget-2026-03-0042.pdf`, or `budget-draft-17.pdf` before a number is given."""
     return f"{kind}-{app.registration_number or f'draft-{app.id}'}.pdf"
+
+
+def score_sheet_pdf(review: Review) -> bytes:
+    """The score sheet (оценочный лист) of a submitted review: every criterion's score,
+    weight, weighted score and comment, the total against the call's maximum, the
+    recommendation, the reviewer and the date."""
+    from portal.services.reviews import call_maximum, review_total, score_rows
+
+    app = review.application
+    return render_pdf(
+        "score_sheet.html", app=app, review=review, rows=score_rows(review),
+        total=review_total(review), maximum=call_maximum(app.call),
+        document_title=_("Score sheet"),
+    )
+
+
+def admission_pdf(call: Call, rows: Sequence[Any], pending: int = 0) -> bytes:
+    """The admission list (допущенные / не допущенные) of a call: `rows` are the screened
+    applications (portal.services.screening.AdmissionRow), admitted ones and not admitted
+    ones each numbered in the order of registration; `pending` says how many still wait."""
+    return render_pdf(
+        "admission.html", call=call, admitted=[r for r in rows if r.admitted],
+        not_admitted=[r for r in rows if not r.admitted], pending=pending,
+        document_title=_("Admission list"),
+    )
+
+
+def protocol_pdf(ranking: Any) -> bytes:
+    """The committee protocol (протокол заседания) of a call, from its
+    portal.services.ranking.Ranking: the call and its fund, the reviewers, the ranking with
+    scores, the decisions with amounts and reasons, the totals, and space for signatures.
+    Marked as a draft on every page until the decisions are final."""
+    call = ranking.call
+    return render_pdf(
+        "protocol.html", call=call, ranking=ranking,
+        is_final=call.decisions_finalised_at is not None,
+        document_title=_("Minutes of the meeting of the competition committee"),
+    )
+
+
+def summary_pdf(sheet: Any) -> bytes:
+    """The summary sheet (сводная ведомость) of a call, from its
+    portal.services.ranking.SummarySheet: every reviewer's score on every criterion, the
+    review totals and each application's score, in ranking order."""
+    call = sheet.ranking.call
+    return render_pdf(
+        "summary.html", call=call, ranking=sheet.ranking, sheet=sheet,
+        is_final=call.decisions_finalised_at is not None,
+        document_title=_("Summary sheet of scores"),
+    )

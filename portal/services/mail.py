@@ -46,32 +46,37 @@ def queue_mail(
 
 
 def deliver(app: Flask, message_ids: list[int]) -> None:
-    """Send queued messages and record the outcome on each row (run off the request)."""
+    """Send queued messages and record the outcome on each row (run off the request). No
+    transaction stays open while a mail server is being talked to: on SQLite that would
+    hold the write lock for as long as the server takes."""
     with app.app_context():
         session = db.sessionmaker()
         try:
-            messages = session.scalars(
-                select(OutboxMessage).where(
-                    OutboxMessage.id.in_(message_ids),
-                    OutboxMessage.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+            pending = [
+                (m.id, m.subject, m.body, m.recipient)
+                for m in session.scalars(
+                    select(OutboxMessage).where(
+                        OutboxMessage.id.in_(message_ids),
+                        OutboxMessage.status.in_([MailStatus.QUEUED, MailStatus.FAILED]),
+                    )
                 )
-            ).all()
-            for message in messages:
-                message.attempts += 1
+            ]
+            session.commit()
+            for message_id, subject, body, recipient in pending:
+                error = ""
                 try:
                     EmailMessage(
-                        subject=message.subject,
-                        body=message.body,
-                        from_email=app.config["MAIL_DEFAULT_SENDER"],
-                        to=[message.recipient],
+                        subject=subject, body=body,
+                        from_email=app.config["MAIL_DEFAULT_SENDER"], to=[recipient],
                     ).send()
                 except Exception as exc:  # noqa: BLE001 - any transport error is recorded
-                    message.status = MailStatus.FAILED
-                    message.error = f"{type(exc).__name__}: {exc}"[:2000]
-                else:
-                    message.status = MailStatus.SENT
+                    error = f"{type(exc).__name__}: {exc}"[:2000]
+                message = session.get(OutboxMessage, message_id)
+                message.attempts += 1
+                message.status = MailStatus.FAILED if error else MailStatus.SENT
+                message.error = error
+                if not error:
                     message.sent_at = utcnow()
-                    message.error = ""
                 session.commit()
         finally:
             session.close()

@@ -103,6 +103,17 @@ def _render_dashboard(role: Role):
         ).all())
         context["calls"] = session.scalars(select(Call).order_by(Call.closes_at.desc())).all()
         context["submitted_counts"] = counts
+    elif role == Role.REVIEWER:
+        from portal.models import Assignment
+        from portal.services.reviews import assignment_state, reviewer_assignments
+
+        context["open_assignments"] = reviewer_assignments(session, current_user,
+                                                           open_only=True)
+        context["states"] = {a.id: assignment_state(a) for a in context["open_assignments"]}
+        context["assignment_count"] = session.scalar(
+            select(func.count()).select_from(Assignment)
+            .where(Assignment.reviewer_id == current_user.id)
+        )
     return render_template(f"dashboard/{role.value}.html", **context)
 
 

@@ -1,0 +1,698 @@
+"""The committee's ranking of a call, computed in the database: each review's weighted total,
+each application's score (mean or median), the disagreement flag, the score normalised per
+reviewer, the budget figures and the decision; the funding line the portal proposes down the
+ranking (the simulator is the same function with other figures); the summary sheet of every
+score, also as a spreadsheet.
+
+Every figure is computed in integers of the unit the database stores (weights and totals in
+hundredths of a point, money in kopecks, shares in hundredths of a percent) so that SQLite and
+PostgreSQL give identical results; Decimal appears only when a row reaches Python. The one
+exception is the normalised score, a statistic with a square root, which is a float until it
+is rounded for display."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    Select,
+    case,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session
+
+from portal.labels import RECOMMENDATION_LABELS
+from portal.models import (
+    Application,
+    ApplicationStatus,
+    Assignment,
+    AssignmentStatus,
+    BudgetLine,
+    Call,
+    Criterion,
+    Decision,
+    DecisionOutcome,
+    Organisation,
+    Recommendation,
+    Review,
+    ReviewScore,
+    ReviewStatus,
+    ScoreAggregation,
+    TieBreak,
+    User,
+)
+from portal.money import KOPECK, ZERO
+from portal.workflow import ADMITTED_STATUSES
+
+S = ApplicationStatus
+
+HUNDREDTHS = Decimal("0.01")
+# How many applications just below the funding line the portal proposes as the reserve list.
+RESERVE_SIZE = 3
+
+
+# --- integers the database stores ---------------------------------------------------------
+
+
+def stored_integer(column: Any) -> ColumnElement[int]:
+    """A Fixed or Money column as the whole number the database holds (hundredths of a point
+    or of a percent, kopecks, thousandths of a unit), so arithmetic on it stays exact."""
+    return type_coerce(column, BigInteger())
+
+
+def _bigint(expression: Any) -> ColumnElement[int]:
+    """PostgreSQL sums bigints into numeric, on which `/` would stop being integer
+    division; the cast keeps both engines in integers."""
+    return cast(expression, BigInteger)
+
+
+def _hundredths(value: int | None) -> Decimal | None:
+    return None if value is None else Decimal(int(value)).scaleb(-2).quantize(HUNDREDTHS)
+
+
+def _kopecks(value: int | None) -> Decimal:
+    return Decimal(int(value or 0)).scaleb(-2).quantize(KOPECK)
+
+
+# --- the rows -------------------------------------------------------------------------------
+
+
+@dataclass
+class RankingRow:
+    """One admitted application as the committee sees it. Scores are points (two places),
+    money is roubles (kopecks), the co-financing share is a percentage (two places)."""
+
+    application_id: int
+    registration_number: str
+    title: str
+    library: str
+    status: ApplicationStatus
+    submitted_at: datetime | None
+    requested_amount: Decimal
+    own_amount: Decimal
+    partner_amount: Decimal
+    total_amount: Decimal
+    cofinancing_percent: Decimal
+    reviews_count: int
+    reviews_required: int
+    score: Decimal | None
+    maximum: Decimal
+    highest_total: Decimal | None
+    lowest_total: Decimal | None
+    normalised_score: Decimal | None
+    is_disagreement: bool
+    decision: DecisionOutcome | None
+    approved_amount: Decimal | None
+    decision_reason: str
+    reserve_rank: int | None
+    rank: int | None = None  # 1, 2, ... for applications with a score
+    cumulative_requested: Decimal = ZERO  # requested money of this row and all above it
+
+    @property
+    def has_too_few_reviews(self) -> bool:
+        return self.reviews_count < self.reviews_required
+
+    @property
+    def spread(self) -> Decimal | None:
+        """The difference between the highest and the lowest review total."""
+        if self.highest_total is None or self.lowest_total is None:
+            return None
+        return self.highest_total - self.lowest_total
+
+    @property
+    def is_declined(self) -> bool:
+        return self.status == S.DECLINED or self.decision == DecisionOutcome.DECLINED
+
+
+@dataclass(frozen=True)
+class ReviewerStats:
+    """A reviewer's counted reviews in the call: how many, their mean total and the
+    population standard deviation the z-scores divide by (0 when it cannot)."""
+
+    reviewer_id: int
+    name: str
+    reviews: int
+    mean_total: Decimal
+    deviation: Decimal
+
+    @property
+    def is_normalised(self) -> bool:
+        return self.deviation > 0
+
+
+@dataclass
+class Ranking:
+    call: Call
+    maximum: Decimal
+    rows: list[RankingRow]
+    reviewers: list[ReviewerStats]
+
+    @property
+    def approved_total(self) -> Decimal:
+        """The money the recorded decisions approve (funded ones only)."""
+        return sum((r.approved_amount or ZERO for r in self.rows
+                    if r.decision == DecisionOutcome.FUNDED), ZERO)
+
+    @property
+    def requested_total(self) -> Decimal:
+        return sum((r.requested_amount for r in self.rows), ZERO)
+
+    def row(self, application_id: int) -> RankingRow | None:
+        return next((r for r in self.rows if r.application_id == application_id), None)
+
+
+# --- the SQL ----------------------------------------------------------------------------
+
+
+def _review_totals(call_id: int) -> Select[Any]:
+    """One row per counted review of the call: submitted, on an assignment still active (a
+    handed-back one does not count), of an admitted application; its total is
+    sum(score x weight) in hundredths of a point."""
+    return (
+        select(
+            Review.id.label("review_id"),
+            Review.application_id.label("application_id"),
+            Review.reviewer_id.label("reviewer_id"),
+            _bigint(func.coalesce(
+                func.sum(ReviewScore.score * stored_integer(Criterion.weight)), 0
+            )).label("total"),
+        )
+        .join(Application, Application.id == Review.application_id)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .join(Criterion, Criterion.id == ReviewScore.criterion_id)
+        .where(
+            Application.call_id == call_id,
+            Application.status.in_(ADMITTED_STATUSES),
+            Review.status == ReviewStatus.SUBMITTED,
+            Assignment.status == AssignmentStatus.ACTIVE,
+        )
+        .group_by(Review.id, Review.application_id, Review.reviewer_id)
+    )
+
+
+def call_maximum(session: Session, call_id: int) -> Decimal:
+    """The largest total one review can give: sum(scale_max x weight) over the criteria."""
+    raw = session.scalar(
+        select(_bigint(func.coalesce(
+            func.sum(Criterion.scale_max * stored_integer(Criterion.weight)), 0
+        ))).where(Criterion.call_id == call_id)
+    )
+    return _hundredths(raw) or ZERO
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """A reviewer's count, sum and sum of squares of totals (hundredths of a point)."""
+
+    reviewer_id: int
+    name: str
+    count: int
+    total: int
+    squares: int
+
+    @property
+    def variance_numerator(self) -> int:
+        """n * sum(t^2) - (sum t)^2, which is n^2 times the population variance: exact."""
+        return self.count * self.squares - self.total * self.total
+
+    def stats(self) -> ReviewerStats:
+        deviation = Decimal(self.variance_numerator).sqrt() / self.count
+        return ReviewerStats(
+            reviewer_id=self.reviewer_id, name=self.name, reviews=self.count,
+            mean_total=(Decimal(self.total) / self.count / 100).quantize(
+                HUNDREDTHS, rounding=ROUND_HALF_UP),
+            deviation=(deviation / 100).quantize(HUNDREDTHS, rounding=ROUND_HALF_UP),
+        )
+
+
+def _reviewer_moments(session: Session, call_id: int) -> list[_Moments]:
+    """Statement 1: per reviewer of the call, the count, sum and sum of squares of their
+    review totals. The square root comes after, in Python, for this handful of rows:
+    SQLite has no STDDEV or SQRT."""
+    totals = _review_totals(call_id).cte("review_totals")
+    rows = session.execute(
+        select(
+            totals.c.reviewer_id, User.full_name, func.count(),
+            _bigint(func.sum(totals.c.total)),
+            _bigint(func.sum(totals.c.total * totals.c.total)),
+        )
+        .join(User, User.id == totals.c.reviewer_id)
+        .group_by(totals.c.reviewer_id, User.full_name)
+        .order_by(User.full_name, totals.c.reviewer_id)
+    ).all()
+    return [_Moments(int(r[0]), r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+
+
+def _inverse_deviation(moments: Sequence[_Moments], reviewer_id: Any) -> ColumnElement[float]:
+    """1 / sqrt(n * sum(t^2) - (sum t)^2) for each reviewer, as a CASE on the reviewer: the
+    z-score of a total t is then (n * t - sum t) times it. A reviewer with one review, or
+    whose totals are all equal, has nothing to normalise by and gets 0, so every z-score of
+    theirs is 0: they neither raise nor lower anyone."""
+    whens = {
+        m.reviewer_id: literal(1 / math.sqrt(m.variance_numerator), Float())
+        for m in moments if m.variance_numerator > 0
+    }
+    if not whens:
+        return literal(0.0, Float())
+    return case(whens, value=reviewer_id, else_=literal(0.0, Float()))
+
+
+def _ranking_statement(call: Call, moments: Sequence[_Moments]) -> Select[Any]:
+    """Statement 2: one row per admitted application with its budget sums, its reviews'
+    count, score, highest and lowest total, normalised score and decision, in ranking
+    order."""
+    totals = _review_totals(call.id).cte("review_totals")
+    reviewer_sums = (
+        select(totals.c.reviewer_id, func.count().label("n"),
+               _bigint(func.sum(totals.c.total)).label("s"))
+        .group_by(totals.c.reviewer_id)
+        .cte("reviewer_sums")
+    )
+    per_review = (
+        select(
+            totals.c.application_id,
+            totals.c.total,
+            func.row_number().over(
+                partition_by=totals.c.application_id,
+                order_by=(totals.c.total, totals.c.review_id),
+            ).label("position"),
+            func.count().over(partition_by=totals.c.application_id).label("reviews"),
+            ((reviewer_sums.c.n * totals.c.total - reviewer_sums.c.s)
+             * _inverse_deviation(moments, totals.c.reviewer_id)).label("z"),
+        )
+        .join(reviewer_sums, reviewer_sums.c.reviewer_id == totals.c.reviewer_id)
+        .cte("per_review")
+    )
+    # The middle one of an odd number of totals, the middle two of an even number.
+    middle = or_(per_review.c.position == (per_review.c.reviews + 1) // 2,
+                 per_review.c.position == (per_review.c.reviews + 2) // 2)
+    scores = (
+        select(
+            per_review.c.application_id,
+            func.count().label("reviews"),
+            _bigint(func.sum(per_review.c.total)).label("sum_total"),
+            _bigint(func.sum(case((middle, per_review.c.total), else_=0))).label("middle_sum"),
+            func.max(per_review.c.total).label("highest"),
+            func.min(per_review.c.total).label("lowest"),
+            func.avg(per_review.c.z).label("normalised"),
+        )
+        .group_by(per_review.c.application_id)
+        .cte("scores")
+    )
+    budget = (
+        select(
+            BudgetLine.application_id,
+            _bigint(func.sum(stored_integer(BudgetLine.requested_amount))).label("requested"),
+            _bigint(func.sum(stored_integer(BudgetLine.own_amount))).label("own"),
+            _bigint(func.sum(stored_integer(BudgetLine.partner_amount))).label("partner"),
+            # quantity (thousandths) x unit price (kopecks), to whole kopecks half up per
+            # line, as portal.money.line_total does.
+            _bigint(func.sum(
+                (stored_integer(BudgetLine.quantity) * stored_integer(BudgetLine.unit_price)
+                 + 500) // 1000
+            )).label("total"),
+        )
+        .join(Application, Application.id == BudgetLine.application_id)
+        .where(Application.call_id == call.id, Application.status.in_(ADMITTED_STATUSES))
+        .group_by(BudgetLine.application_id)
+        .cte("budget")
+    )
+
+    # Scores in hundredths of a point, rounded half up, in integers.
+    n, total_sum = scores.c.reviews, scores.c.sum_total
+    if call.score_aggregation == ScoreAggregation.MEDIAN:
+        score = case((n % 2 == 1, scores.c.middle_sum), else_=(scores.c.middle_sum + 1) // 2)
+    else:
+        score = (2 * total_sum + n) // (2 * n)
+    score = score.label("score")
+    requested = func.coalesce(budget.c.requested, 0)
+    project_total = func.coalesce(budget.c.total, 0)
+    cofinancing = func.coalesce(budget.c.own, 0) + func.coalesce(budget.c.partner, 0)
+    # percent_of(): the share in hundredths of a percent, half up.
+    share = case(
+        (project_total > 0, (2 * cofinancing * 10000 + project_total) // (2 * project_total)),
+        else_=0,
+    ).label("cofinancing_share")
+
+    order: list[Any] = [func.coalesce(score, -1).desc()]
+    if call.tie_break == TieBreak.SMALLER_REQUEST:
+        order.append(requested.asc())
+    elif call.tie_break == TieBreak.EARLIER_SUBMISSION:
+        order.append(Application.submitted_at.asc())
+    else:
+        order.append(share.desc())
+    order.append(Application.sequence.asc())
+
+    return (
+        select(
+            Application.id, Application.registration_number, Application.title,
+            Application.status, Application.submitted_at, Organisation.short_name,
+            requested.label("requested"), func.coalesce(budget.c.own, 0).label("own"),
+            func.coalesce(budget.c.partner, 0).label("partner"),
+            project_total.label("project_total"), share,
+            func.coalesce(scores.c.reviews, 0).label("reviews"), score,
+            scores.c.highest, scores.c.lowest, scores.c.normalised,
+            Decision.outcome, Decision.approved_amount, Decision.reason, Decision.reserve_rank,
+        )
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .outerjoin(budget, budget.c.application_id == Application.id)
+        .outerjoin(scores, scores.c.application_id == Application.id)
+        .outerjoin(Decision, Decision.application_id == Application.id)
+        .where(Application.call_id == call.id, Application.status.in_(ADMITTED_STATUSES))
+        .order_by(*order)
+    )
+
+
+def _normalised(value: float | None) -> Decimal | None:
+    if value is None:
+        return None
+    rounded = Decimal(repr(float(value))).quantize(HUNDREDTHS, rounding=ROUND_HALF_UP)
+    return rounded if rounded else Decimal("0.00")  # never "-0.00"
+
+
+def rank_applications(session: Session, call: Call) -> Ranking:
+    """The call's admitted applications in ranking order: by score (higher first; those
+    without a submitted review last), ties by the call's rule (by default the larger
+    co-financing share), then by registration number. Scores and shares are compared as
+    printed, to two places, so the order can be checked against the protocol.
+
+    Three statements whatever the number of applications: the reviewers' moments, the
+    ranking itself and the call's maximum."""
+    moments = _reviewer_moments(session, call.id)
+    result = session.execute(_ranking_statement(call, moments)).all()
+    maximum = call_maximum(session, call.id)
+    maximum_raw = int(maximum * 100)
+    threshold_raw = int(call.disagreement_threshold_percent * 100)  # hundredths of a percent
+
+    rows: list[RankingRow] = []
+    cumulative = ZERO
+    rank = 0
+    for r in result:
+        reviews = int(r.reviews)
+        highest = int(r.highest) if r.highest is not None else None
+        lowest = int(r.lowest) if r.lowest is not None else None
+        # max - min > threshold % of the maximum, in integers: both sides in hundredths.
+        disagreement = (
+            reviews >= 2 and highest is not None and lowest is not None
+            and (highest - lowest) * 10000 > threshold_raw * maximum_raw
+        )
+        requested = _kopecks(r.requested)
+        cumulative += requested
+        score = _hundredths(r.score)
+        if score is not None:
+            rank += 1
+        rows.append(RankingRow(
+            application_id=r.id, registration_number=r.registration_number or "",
+            title=r.title, library=r.short_name, status=r.status, submitted_at=r.submitted_at,
+            requested_amount=requested, own_amount=_kopecks(r.own),
+            partner_amount=_kopecks(r.partner), total_amount=_kopecks(r.project_total),
+            cofinancing_percent=_hundredths(r.cofinancing_share) or Decimal("0.00"),
+            reviews_count=reviews, reviews_required=call.reviewers_per_application,
+            score=score, maximum=maximum,
+            highest_total=_hundredths(highest), lowest_total=_hundredths(lowest),
+            normalised_score=_normalised(r.normalised) if reviews else None,
+            is_disagreement=disagreement,
+            decision=r.outcome, approved_amount=r.approved_amount,
+            decision_reason=r.reason or "", reserve_rank=r.reserve_rank,
+            rank=rank if score is not None else None, cumulative_requested=cumulative,
+        ))
+    return Ranking(call=call, maximum=maximum, rows=rows,
+                   reviewers=[m.stats() for m in moments])
+
+
+# --- the funding line and the simulator -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposedGrant:
+    row: RankingRow
+    amount: Decimal
+
+
+@dataclass
+class FundingProposal:
+    """What the portal proposes: the applications above the line with their amounts, the
+    money left, and the reserve list just below the line."""
+
+    fund: Decimal
+    passing_score: Decimal | None
+    reduction_percent: Decimal
+    funded: list[ProposedGrant] = field(default_factory=list)
+    reserve: list[RankingRow] = field(default_factory=list)
+    below_passing: int = 0  # scored applications under the passing score
+
+    @property
+    def count(self) -> int:
+        return len(self.funded)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((g.amount for g in self.funded), ZERO)
+
+    @property
+    def remainder(self) -> Decimal:
+        return self.fund - self.total
+
+    @property
+    def last_funded_id(self) -> int | None:
+        """The application the funding line is drawn under."""
+        return self.funded[-1].row.application_id if self.funded else None
+
+    @property
+    def first_below_id(self) -> int | None:
+        return self.reserve[0].application_id if self.reserve else None
+
+    def amount_for(self, application_id: int) -> Decimal | None:
+        return next((g.amount for g in self.funded if g.row.application_id == application_id),
+                    None)
+
+    def reserve_position(self, application_id: int) -> int | None:
+        for position, row in enumerate(self.reserve, start=1):
+            if row.application_id == application_id:
+                return position
+        return None
+
+
+def reduced_amount(requested: Decimal, reduction_percent: Decimal) -> Decimal:
+    """requested x (1 - reduction), rounded down to the kopeck: a reduction never gives
+    a kopeck more than the percentage says."""
+    return (requested * (100 - reduction_percent) / 100).quantize(KOPECK, rounding=ROUND_DOWN)
+
+
+def propose_funding(
+    rows: Iterable[RankingRow],
+    fund: Decimal,
+    passing_score: Decimal | None = None,
+    reduction_percent: Decimal = Decimal(0),
+    *,
+    reserve_size: int = RESERVE_SIZE,
+) -> FundingProposal:
+    """Draw the funding line down the ranking. Pure: nothing is read or saved.
+
+    The rule, as municipal commissions apply it: go down the ranking in order, funding each
+    application with its requested amount (less the uniform reduction, if any) while it fits
+    in what is left of the fund; at the first one that does not fit in full, stop. No one
+    below it is funded ahead of it, even if a smaller project would fit: that would let the
+    size of a request overrule the score. The money left is shown; the chair may give it to
+    the first application below the line as a partial grant by hand, with a reason.
+
+    Only applications with a score take part, not one that was declined, and with a passing
+    score only those scoring at least that much. The next `reserve_size` of them below the
+    line are the reserve list, in ranking order."""
+    reduction = Decimal(reduction_percent or 0)
+    if not Decimal(0) <= reduction < 100:
+        raise ValueError("the reduction is a percentage from 0 up to, not including, 100")
+    proposal = FundingProposal(fund=fund, passing_score=passing_score,
+                               reduction_percent=reduction)
+    spent = ZERO
+    line_drawn = False
+    for row in rows:
+        if row.score is None or row.is_declined:
+            continue
+        if passing_score is not None and row.score < passing_score:
+            proposal.below_passing += 1
+            continue
+        if line_drawn:
+            if len(proposal.reserve) < reserve_size:
+                proposal.reserve.append(row)
+            continue
+        amount = reduced_amount(row.requested_amount, reduction)
+        if amount > 0 and spent + amount <= fund:
+            proposal.funded.append(ProposedGrant(row, amount))
+            spent += amount
+        else:
+            line_drawn = True
+            if reserve_size > 0:
+                proposal.reserve.append(row)
+    return proposal
+
+
+# --- the summary sheet (сводная ведомость) ---------------------------------------------------
+
+
+@dataclass
+class SheetReview:
+    """One reviewer's review of one application: a score per criterion, in the call's order."""
+
+    reviewer: str
+    scores: list[int | None]
+    comments: list[str]
+    total: Decimal
+    recommendation: Recommendation | None
+    recommended_amount: Decimal | None
+    overall_comment: str
+
+
+@dataclass
+class SheetApplication:
+    row: RankingRow
+    reviews: list[SheetReview]
+
+
+@dataclass
+class SummarySheet:
+    ranking: Ranking
+    criteria: list[Criterion]
+    applications: list[SheetApplication]
+
+
+def summary_sheet(session: Session, call: Call) -> SummarySheet:
+    """Every counted review's score on every criterion, per application in ranking order and
+    per reviewer: the ranking, the criteria and one statement for the scores (each review's
+    total summed by the database beside its scores)."""
+    ranking = rank_applications(session, call)
+    criteria = list(session.scalars(
+        select(Criterion).where(Criterion.call_id == call.id).order_by(Criterion.position)
+    ))
+    counted = _review_totals(call.id).cte("counted")
+    result = session.execute(
+        select(
+            Review.application_id, Review.id, User.full_name, Review.recommendation,
+            Review.recommended_amount, Review.overall_comment, counted.c.total,
+            ReviewScore.criterion_id, ReviewScore.score, ReviewScore.comment,
+        )
+        .join(counted, counted.c.review_id == Review.id)
+        .join(User, User.id == Review.reviewer_id)
+        .join(ReviewScore, ReviewScore.review_id == Review.id)
+        .order_by(Review.application_id, User.full_name, Review.id)
+    ).all()
+    position = {c.id: n for n, c in enumerate(criteria)}
+    reviews: dict[int, SheetReview] = {}
+    by_application: dict[int, list[SheetReview]] = {}
+    for r in result:
+        review = reviews.get(r.id)
+        if review is None:
+            review = reviews[r.id] = SheetReview(
+                reviewer=r.full_name, scores=[None] * len(criteria), comments=[""] * len(criteria),
+                total=_hundredths(r.total) or ZERO, recommendation=r.recommendation,
+                recommended_amount=r.recommended_amount, overall_comment=r.overall_comment,
+            )
+            by_application.setdefault(r.application_id, []).append(review)
+        if r.criterion_id in position:
+            review.scores[position[r.criterion_id]] = r.score
+            review.comments[position[r.criterion_id]] = r.comment
+    return SummarySheet(
+        ranking=ranking, criteria=criteria,
+        applications=[SheetApplication(row, by_application.get(row.application_id, []))
+                      for row in ranking.rows],
+    )
+
+
+# A cell that starts with one of these is a formula (or the start of one) to a spreadsheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _put(sheet: Any, row: int, column: int, value: Any) -> Any:
+    """Write a value; text is always stored as text, so what reviewers typed (`=1+1`,
+    `@SUM(...)`, `-5`) can never become a formula, however the file is opened or edited."""
+    cell = sheet.cell(row=row, column=column)
+    if isinstance(value, str):
+        cell.value = value
+        cell.data_type = "s"  # openpyxl would otherwise take a leading "=" as a formula
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True  # and the spreadsheet keeps it text when edited
+    elif isinstance(value, Decimal):
+        cell.value = value
+        cell.number_format = "#,##0.00"
+    else:
+        cell.value = value
+    return cell
+
+
+def summary_xlsx(sheet: SummarySheet) -> bytes:
+    """The summary sheet as a workbook: “Scores” has one line per review with a column per
+    criterion, the total and the application's score; “Comments” has every comment, one per
+    line."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    call = sheet.ranking.call
+    book = Workbook()
+    scores = book.active
+    scores.title = _("Scores")[:31]
+    bold = Font(bold=True)
+    _put(scores, 1, 1, _("Summary sheet of scores: call %(code)s “%(title)s”",
+                         code=call.code, title=call.title)).font = bold
+    _put(scores, 2, 1, _("Maximum total of a review: %(maximum)s", maximum=sheet.ranking.maximum))
+    criteria_names = [f"{c.position}. {c.name}" for c in sheet.criteria]
+    header = [_("Rank"), _("Registration number"), _("Project"), _("Library"), _("Reviewer"),
+              *criteria_names, _("Review total"), _("Recommendation"),
+              _("Recommended amount"), _("Score of the application"), _("Maximum")]
+    for column, title in enumerate(header, start=1):
+        _put(scores, 4, column, title).font = bold
+    line = 5
+    for entry in sheet.applications:
+        row = entry.row
+        for review in entry.reviews or [None]:
+            values: list[Any] = [row.rank, row.registration_number, row.title, row.library]
+            if review is None:
+                values += [_("no counted review"), *([None] * len(sheet.criteria)), None, None,
+                           None]
+            else:
+                values += [
+                    review.reviewer, *review.scores, review.total,
+                    str(RECOMMENDATION_LABELS.get(review.recommendation, "")),
+                    review.recommended_amount,
+                ]
+            values += [row.score, row.maximum]
+            for column, value in enumerate(values, start=1):
+                _put(scores, line, column, value)
+            line += 1
+    scores.freeze_panes = "A5"
+
+    comments = book.create_sheet(_("Comments")[:31])
+    for column, title in enumerate((_("Registration number"), _("Reviewer"), _("Criterion"),
+                                    _("Score"), _("Comment")), start=1):
+        _put(comments, 1, column, title).font = bold
+    line = 2
+    for entry in sheet.applications:
+        for review in entry.reviews:
+            items = [(name, score, comment) for name, score, comment
+                     in zip(criteria_names, review.scores, review.comments, strict=True)]
+            items.append((_("Overall comment"), None, review.overall_comment))
+            for name, score, comment in items:
+                for column, value in enumerate((entry.row.registration_number,
+                                                review.reviewer, name, score, comment),
+                                               start=1):
+                    _put(comments, line, column, value)
+                line += 1
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,480 @@
+"""The reviewer's side of the committee's work: scoring an assigned application (a draft
+saved as often as wanted, then submitted and locked), the chair reopening a submitted review,
+and a reviewer declaring a conflict of interest on an assignment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from portal.db import utcnow
+from portal.errors import ConflictError, DomainError
+from portal.models import (
+    Application,
+    ApplicationStatus,
+    Assignment,
+    AssignmentStatus,
+    Call,
+    Criterion,
+    Recommendation,
+    Review,
+    ReviewScore,
+    ReviewStatus,
+    Role,
+    User,
+    UserRole,
+)
+from portal.money import format_money, summarise_budget
+from portal.permissions import Action, can
+from portal.services.audit import record_event
+from portal.services.mail import queue_mail
+from portal.workflow import apply_transition
+
+POINTS = Decimal("0.01")  # weights have two places, so totals do too
+
+
+# --- the arithmetic ------------------------------------------------------------------------
+
+
+def weighted_score(criterion: Criterion, score: int | None) -> Decimal | None:
+    """score x weight, or None for a criterion not scored yet."""
+    if score is None:
+        return None
+    return (Decimal(score) * criterion.weight).quantize(POINTS)
+
+
+def review_total(review: Review) -> Decimal:
+    """The sum of score x weight over the call's criteria (an unscored criterion adds
+    nothing). The ranking computes the same sum in SQL for many reviews at once."""
+    criteria = {c.id: c for c in review.application.call.criteria}
+    total = sum(
+        (weighted_score(criteria[s.criterion_id], s.score) or Decimal(0)
+         for s in review.scores if s.criterion_id in criteria),
+        Decimal(0),
+    )
+    return total.quantize(POINTS)
+
+
+def call_maximum(call: Call) -> Decimal:
+    """The largest total a review can give: the sum of scale_max x weight."""
+    return sum((Decimal(c.scale_max) * c.weight for c in call.criteria), Decimal(0)).quantize(
+        POINTS
+    )
+
+
+def mean_total(totals: list[Decimal]) -> Decimal | None:
+    """The mean of review totals, to two places (half up); None without reviews."""
+    if not totals:
+        return None
+    return (sum(totals, Decimal(0)) / len(totals)).quantize(POINTS, rounding=ROUND_HALF_UP)
+
+
+def median_total(totals: list[Decimal]) -> Decimal | None:
+    if not totals:
+        return None
+    ordered = sorted(totals)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return ((ordered[middle - 1] + ordered[middle]) / 2).quantize(POINTS, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class ScoreRow:
+    """One line of a score sheet: the criterion, its score and comment, score x weight."""
+
+    criterion: Criterion
+    score: int | None
+    comment: str
+    weighted: Decimal | None
+
+
+def score_rows(review: Review) -> list[ScoreRow]:
+    """Every criterion of the call, in its order, with what the review gave it."""
+    given = {s.criterion_id: s for s in review.scores}
+    rows = []
+    for criterion in review.application.call.criteria:
+        score = given.get(criterion.id)
+        value = score.score if score is not None else None
+        rows.append(ScoreRow(criterion, value, score.comment if score is not None else "",
+                             weighted_score(criterion, value)))
+    return rows
+
+
+def requested_amount(app: Application) -> Decimal:
+    return summarise_budget(app.budget_lines).requested
+
+
+# --- what a reviewer sees of their assignments ---------------------------------------------
+
+
+class AssignmentState:
+    NOT_STARTED = "not_started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    CONFLICT = "conflict"
+
+
+def assignment_state(assignment: Assignment) -> str:
+    if assignment.status == AssignmentStatus.CONFLICT:
+        return AssignmentState.CONFLICT
+    review = assignment.review
+    if review is None:
+        return AssignmentState.NOT_STARTED
+    if review.status == ReviewStatus.SUBMITTED:
+        return AssignmentState.SUBMITTED
+    return AssignmentState.DRAFT
+
+
+def reviewer_assignments(
+    session: Session, reviewer: User, *, open_only: bool = False
+) -> list[Assignment]:
+    """The reviewer's assignments across calls, the nearest review deadline first. With
+    `open_only`, only the active ones whose review is not yet submitted."""
+    query = (
+        select(Assignment)
+        .join(Application, Application.id == Assignment.application_id)
+        .join(Call, Call.id == Application.call_id)
+        .where(Assignment.reviewer_id == reviewer.id)
+        .options(
+            selectinload(Assignment.application).selectinload(Application.call),
+            selectinload(Assignment.review),
+        )
+        .order_by(Call.review_deadline.is_(None), Call.review_deadline,
+                  Application.registration_number, Assignment.id)
+    )
+    if open_only:
+        submitted = select(Review.assignment_id).where(Review.status == ReviewStatus.SUBMITTED)
+        query = query.where(Assignment.status == AssignmentStatus.ACTIVE,
+                            Assignment.id.not_in(submitted))
+    return list(session.scalars(query))
+
+
+def submitted_reviews(session: Session, app: Application) -> list[Review]:
+    """The application's submitted reviews in a stable order (the order the applicant sees
+    them numbered in: "Reviewer 1", "Reviewer 2")."""
+    return list(session.scalars(
+        select(Review)
+        .join(Assignment, Assignment.id == Review.assignment_id)
+        .where(Review.application_id == app.id, Review.status == ReviewStatus.SUBMITTED,
+               Assignment.status == AssignmentStatus.ACTIVE)
+        .order_by(Review.id)
+    ))
+
+
+# --- saving and submitting ------------------------------------------------------------------
+
+
+class IncompleteReviewError(DomainError):
+    """The review cannot be submitted yet. `problems` lists (field, message) for each thing
+    missing, each message naming the criterion it concerns."""
+
+    def __init__(self, problems: list[tuple[str, Any]]) -> None:
+        super().__init__(
+            _l("The review cannot be submitted yet. Things to complete: %(n)d.",
+               n=len(problems)),
+            field=problems[0][0] if problems else None,
+        )
+        self.problems = problems
+
+
+def score_field(criterion: Criterion) -> str:
+    """The form field (and error key) of a criterion's score."""
+    return f"score_{criterion.id}"
+
+
+def comment_field(criterion: Criterion) -> str:
+    return f"comment_{criterion.id}"
+
+
+def _lock_application(session: Session, app: Application) -> None:
+    """Take the application's row lock and re-read it, so that two reviewers submitting at
+    the same moment see each other's reviews and exactly one completes the review."""
+    session.refresh(app, with_for_update=True)
+
+
+def ensure_scorable(assignment: Assignment) -> None:
+    """Raise ConflictError, with the reason, when the review can no longer change: it is
+    submitted (locked), or the application is not in review."""
+    review = assignment.review
+    if review is not None and review.status == ReviewStatus.SUBMITTED:
+        raise ConflictError(
+            _l("This review has been submitted and is locked. Only the committee's chair can "
+               "reopen it.")
+        )
+    if assignment.application.status != ApplicationStatus.IN_REVIEW:
+        raise ConflictError(_l("This application is not in review, so it cannot be scored."))
+
+
+def _check_score(criterion: Criterion, score: Any) -> int | None:
+    """A whole number within 0..scale_max, or None (not scored yet)."""
+    if score is None:
+        return None
+    if isinstance(score, bool) or not isinstance(score, int) or not (
+        0 <= score <= criterion.scale_max
+    ):
+        raise DomainError(
+            _l("“%(criterion)s”: the score must be a whole number from 0 to %(max)d.",
+               criterion=criterion.name, max=criterion.scale_max),
+            field=score_field(criterion),
+        )
+    return score
+
+
+def _check_amount(app: Application, recommendation: Recommendation | None,
+                  amount: Decimal | None) -> Decimal | None:
+    """The recommended amount belongs to "fund with a reduced amount" only, where it is
+    required, positive, and no more than the amount requested."""
+    if recommendation != Recommendation.FUND_REDUCED:
+        return None
+    if amount is None:
+        raise DomainError(
+            _l("Give the amount you recommend when you recommend a reduced amount."),
+            field="recommended_amount",
+        )
+    requested = requested_amount(app)
+    if amount <= 0 or amount > requested:
+        raise DomainError(
+            _l("The recommended amount must be more than zero and no more than the amount "
+               "requested, %(requested)s.",
+               requested=format_money(requested, str(get_locale() or "ru"))),
+            field="recommended_amount",
+        )
+    return amount
+
+
+def save_review(
+    session: Session,
+    assignment: Assignment,
+    data: dict[str, Any],
+    *,
+    actor: User,
+    now: datetime | None = None,
+) -> Review:
+    """Save the reviewer's draft as it stands; scores may be missing. `data` holds
+    `scores` ({criterion id: (score or None, comment)}), `overall_comment`,
+    `recommendation` and `recommended_amount`. Each score given is a whole number within
+    its criterion's scale; a reduced recommendation needs an amount no more than requested.
+    Creates the review on the first save. Raises PermissionError for someone else's or a
+    handed-back assignment, ConflictError once the review is submitted, DomainError (naming
+    the criterion and field) for a broken rule."""
+    now = now or utcnow()
+    if not can(actor, Action.SCORE_ASSIGNMENT, assignment):
+        raise PermissionError("score")
+    ensure_scorable(assignment)
+    app = assignment.application
+    criteria = {c.id: c for c in app.call.criteria}
+    given: dict[int, tuple[Any, str]] = data.get("scores") or {}
+    unknown = set(given) - set(criteria)
+    if unknown:
+        raise DomainError(_l("A score was given for a criterion this call does not have."))
+    checked = {
+        cid: (_check_score(criteria[cid], score), (comment or "").strip())
+        for cid, (score, comment) in given.items()
+    }
+    recommendation = data.get("recommendation")
+    recommendation = Recommendation(recommendation) if recommendation else None
+    amount = _check_amount(app, recommendation, data.get("recommended_amount"))
+
+    review = assignment.review
+    if review is None:
+        review = Review(assignment=assignment, application_id=app.id,
+                        reviewer_id=assignment.reviewer_id, created_at=now)
+        session.add(review)
+    existing = {s.criterion_id: s for s in review.scores}
+    for cid, (score, comment) in checked.items():
+        row = existing.get(cid)
+        if row is None:
+            review.scores.append(ReviewScore(criterion_id=cid, score=score, comment=comment))
+        else:
+            row.score, row.comment = score, comment
+    review.overall_comment = (data.get("overall_comment") or "").strip()
+    review.recommendation = recommendation
+    review.recommended_amount = amount
+    review.updated_at = now
+    session.flush()
+    return review
+
+
+def completeness_problems(app: Application, review: Review | None) -> list[tuple[str, Any]]:
+    """What the review (None: not started) lacks before it can be submitted, as (field,
+    message): a score on every criterion, a comment where the score is at either end of the
+    scale, an overall comment and a recommendation."""
+    problems: list[tuple[str, Any]] = []
+    given = {s.criterion_id: s for s in review.scores} if review is not None else {}
+    for criterion in app.call.criteria:
+        row = given.get(criterion.id)
+        if row is None or row.score is None:
+            problems.append((score_field(criterion), _l(
+                "“%(criterion)s”: give a score from 0 to %(max)d.",
+                criterion=criterion.name, max=criterion.scale_max)))
+        elif row.score in (0, criterion.scale_max) and not row.comment.strip():
+            problems.append((comment_field(criterion), _l(
+                "“%(criterion)s”: a score of %(score)d is at the end of the scale; explain it "
+                "in a comment.", criterion=criterion.name, score=row.score)))
+    if review is None or not review.overall_comment.strip():
+        problems.append(("overall_comment", _l("Write an overall comment.")))
+    if review is None or review.recommendation is None:
+        problems.append(("recommendation", _l("Choose a recommendation.")))
+    return problems
+
+
+def review_is_complete(session: Session, app: Application) -> bool:
+    """Every active assignment of the application has a submitted review, and there are at
+    least as many as the call asks for."""
+    active, submitted = session.execute(
+        select(func.count(Assignment.id), func.count(Review.id))
+        .select_from(Assignment)
+        .outerjoin(Review, (Review.assignment_id == Assignment.id)
+                   & (Review.status == ReviewStatus.SUBMITTED))
+        .where(Assignment.application_id == app.id,
+               Assignment.status == AssignmentStatus.ACTIVE)
+    ).one()
+    return active == submitted and submitted >= app.call.reviewers_per_application
+
+
+def complete_review_if_done(
+    session: Session, app: Application, *, actor: User, now: datetime | None = None
+) -> bool:
+    """Move the application in review -> reviewed when its reviews are all in; True if
+    it moved. Whoever changes what the application waits for (a review submitted, an
+    assignment handed back or removed) calls it; it takes the application's row lock, so
+    that of two such changes at the same moment the later one sees the earlier."""
+    session.flush()
+    _lock_application(session, app)
+    if app.status == ApplicationStatus.IN_REVIEW and review_is_complete(session, app):
+        apply_transition(session, app, "complete_review", actor=actor, now=now)
+        return True
+    return False
+
+
+def submit_review(
+    session: Session, assignment: Assignment, *, actor: User, now: datetime | None = None
+) -> Review:
+    """Submit a complete review: it is locked (submitted, with the time) and audited; when
+    it is the last one the application waits for, the application becomes reviewed.
+    Raises IncompleteReviewError listing what is missing, ConflictError when it is already
+    submitted, PermissionError for someone else's assignment."""
+    now = now or utcnow()
+    if not can(actor, Action.SCORE_ASSIGNMENT, assignment):
+        raise PermissionError("score")
+    app = assignment.application
+    session.flush()
+    _lock_application(session, app)
+    review = assignment.review
+    if review is not None:
+        session.refresh(review)
+    ensure_scorable(assignment)
+    problems = completeness_problems(app, review)
+    if problems or review is None:
+        raise IncompleteReviewError(problems)
+    review.status = ReviewStatus.SUBMITTED
+    review.submitted_at = now
+    review.updated_at = now
+    record_event(session, actor=actor, action="review.submitted", obj=review,
+                 from_state=ReviewStatus.DRAFT, to_state=ReviewStatus.SUBMITTED,
+                 details={"application_id": app.id, "total": str(review_total(review))})
+    complete_review_if_done(session, app, actor=actor, now=now)
+    return review
+
+
+# --- reopening ------------------------------------------------------------------------------
+
+
+def reopen_review(
+    session: Session, review: Review, *, actor: User, reason: str,
+    now: datetime | None = None,
+) -> None:
+    """The chair sends a submitted review back to its reviewer as a draft, with a reason
+    (audited; the reviewer is e-mailed). A reviewed application goes back in review.
+    Refused once the committee has decided on the application."""
+    now = now or utcnow()
+    if not can(actor, Action.REOPEN_REVIEW, review):
+        raise PermissionError("reopen")
+    if not (reason or "").strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    app = review.application
+    session.flush()
+    _lock_application(session, app)
+    session.refresh(review)
+    if review.status != ReviewStatus.SUBMITTED:
+        raise ConflictError(_l("This review is not submitted, so there is nothing to reopen."))
+    if app.status not in (ApplicationStatus.IN_REVIEW, ApplicationStatus.REVIEWED):
+        raise ConflictError(
+            _l("The committee has already decided on this application; its reviews can no "
+               "longer be reopened.")
+        )
+    reason = reason.strip()
+    review.status = ReviewStatus.DRAFT
+    review.submitted_at = None
+    review.reopened_at = now
+    review.reopen_reason = reason
+    review.updated_at = now
+    record_event(session, actor=actor, action="review.reopened", obj=review,
+                 from_state=ReviewStatus.SUBMITTED, to_state=ReviewStatus.DRAFT, reason=reason,
+                 details={"application_id": app.id})
+    if app.status == ApplicationStatus.REVIEWED:
+        apply_transition(session, app, "resume_review", actor=actor, now=now, reason=reason)
+    queue_mail(session, to=review.reviewer, subject=_l("Your review has been reopened"),
+               template="review_reopened", review=review, application=app, reason=reason)
+    session.flush()
+
+
+# --- conflicts of interest ------------------------------------------------------------------
+
+
+def chairs(session: Session) -> list[User]:
+    """Everyone who holds the chair role and can sign in."""
+    return list(session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id)
+        .where(UserRole.role == Role.CHAIR, User.is_enabled.is_(True))
+        .order_by(User.id)
+    ))
+
+
+def declare_conflict(
+    session: Session, assignment: Assignment, *, actor: User, reason: str,
+    now: datetime | None = None,
+) -> None:
+    """The reviewer hands an assignment back, with a reason: it is marked as a conflict for
+    the chair to reassign, an unsubmitted draft of it is deleted, the chairs are e-mailed
+    and it is audited. Refused once the reviewer has submitted the review."""
+    now = now or utcnow()
+    if not can(actor, Action.DECLARE_CONFLICT, assignment):
+        raise PermissionError("declare_conflict")
+    if not (reason or "").strip():
+        raise DomainError(_l("Give a reason."), field="reason")
+    app = assignment.application
+    session.flush()
+    _lock_application(session, app)
+    review = assignment.review
+    if review is not None:
+        session.refresh(review)
+        if review.status == ReviewStatus.SUBMITTED:
+            raise ConflictError(
+                _l("You have submitted your review of this application, so a conflict of "
+                   "interest can no longer be declared on it. Write to the committee's chair.")
+            )
+        session.delete(review)
+        session.flush()
+        session.expire(assignment, ["review"])
+    reason = reason.strip()
+    assignment.status = AssignmentStatus.CONFLICT
+    assignment.conflict_reason = reason
+    assignment.conflict_declared_at = now
+    record_event(session, actor=actor, action="assignment.conflict_declared", obj=assignment,
+                 from_state=AssignmentStatus.ACTIVE, to_state=AssignmentStatus.CONFLICT,
+                 reason=reason, details={"application_id": app.id})
+    for chair in chairs(session):
+        queue_mail(session, to=chair, subject=_l("A reviewer declared a conflict of interest"),
+                   template="review_conflict_declared", assignment=assignment, application=app,
+                   reviewer=actor, reason=reason)
+    # The handed-back assignment may have been the only one the application waited for.
+    complete_review_if_done(session, app, actor=actor, now=now)
