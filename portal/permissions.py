@@ -20,6 +20,8 @@ from portal.models import (
     AssignmentStatus,
     Call,
     CallStatus,
+    Review,
+    ReviewStatus,
     Role,
     User,
 )
@@ -45,6 +47,7 @@ class Action(enum.StrEnum):
     SCORE_ASSIGNMENT = "score_assignment"
     DECLARE_CONFLICT = "declare_conflict"
     VIEW_OWN_RESULTS = "view_own_results"
+    VIEW_SCORE_SHEET = "view_score_sheet"
 
 
 # Actions on records the user may not even know exist: refusing them answers 404, not 403.
@@ -55,6 +58,7 @@ HIDDEN_WHEN_DENIED = {
     Action.SCORE_ASSIGNMENT,
     Action.DECLARE_CONFLICT,
     Action.VIEW_OWN_RESULTS,
+    Action.VIEW_SCORE_SHEET,
 }
 
 
@@ -140,6 +144,16 @@ def _owns_assignment(user: User, assignment: Assignment) -> bool:
     )
 
 
+def _may_view_score_sheet(user: User, review: Review) -> bool:
+    """Granted if: the review is submitted, and the user is the chair or the admin, or the
+    reviewer who wrote it."""
+    if review.status != ReviewStatus.SUBMITTED:
+        return False
+    return _may_view_committee(user, review) or (
+        user.has_role(Role.REVIEWER) and review.reviewer_id == user.id
+    )
+
+
 def _may_view_own_results(user: User, app: Application) -> bool:
     """Granted if: the user is an applicant of the application's library and the committee
     has finalised its decisions (scores and comments, without reviewers' names)."""
@@ -182,6 +196,7 @@ _PREDICATES: dict[Action, Callable[[User, Any], bool]] = {
     Action.SCORE_ASSIGNMENT: _owns_assignment,
     Action.DECLARE_CONFLICT: _owns_assignment,
     Action.VIEW_OWN_RESULTS: _may_view_own_results,
+    Action.VIEW_SCORE_SHEET: _may_view_score_sheet,
 }
 
 

@@ -13,7 +13,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -34,7 +33,7 @@ from portal.permissions import Action, can, require
 from portal.services import decisions
 from portal.services import ranking as ranking_service
 from portal.services.ranking import FundingProposal, Ranking, RankingRow, propose_funding
-from portal.views.errors import render_error
+from portal.views import pdf_response
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
 
@@ -233,17 +232,7 @@ def finalise(call_id: int):
 
 
 def _document(call: Call, kind: str, render: Callable[[], bytes]):
-    try:
-        content = render()
-    except pdf.PdfRenderError as exc:
-        current_app.logger.warning("PDF %s of call %s: %s", kind, call.id, exc)
-        page, status = render_error(503)
-        return page, status, {"Retry-After": "60"}
-    response = Response(content, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=f"{kind}-{call.code}.pdf")
-    # Scores and reviewers' names: no cache may keep them.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(render, f"{kind}-{call.code}.pdf")
 
 
 @bp.get("/calls/<int:call_id>/protocol.pdf")

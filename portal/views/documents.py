@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint
 from flask_login import current_user
 
 from portal import pdf
 from portal.db import get_or_404
 from portal.models import Application
 from portal.permissions import Action, require
-from portal.views.errors import render_error
+from portal.views import pdf_response
 
 bp = Blueprint("documents", __name__)
 
@@ -20,19 +20,7 @@ bp = Blueprint("documents", __name__)
 def _pdf_response(app_id: int, kind: str, render: Callable[[Application], bytes]):
     app = get_or_404(Application, app_id)
     require(current_user, Action.VIEW_APPLICATION, app)
-    try:
-        content = render(app)
-    except pdf.PdfRenderError as exc:
-        current_app.logger.warning("PDF %s of application %s: %s", kind, app.id, exc)
-        page, status = render_error(503)
-        return page, status, {"Retry-After": "60"}
-    response = Response(content, mimetype="application/pdf")
-    response.headers.set(
-        "Content-Disposition", "inline", filename=pdf.document_filename(kind, app)
-    )
-    # The documents hold an organisation's plans and figures: no cache may keep them.
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(lambda: render(app), pdf.document_filename(kind, app))
 
 
 @bp.get("/applications/<int:app_id>/application.pdf")

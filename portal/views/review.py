@@ -10,9 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
-    abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -26,7 +23,6 @@ from sqlalchemy import select
 from portal import pdf
 from portal.db import get_or_404, session
 from portal.errors import ConflictError, DomainError
-from portal.extensions import login_manager
 from portal.forms import show_domain_error
 from portal.forms.admin import RejectForm
 from portal.forms.reviews import ReviewForm, review_form
@@ -40,10 +36,10 @@ from portal.models import (
     ScoreAggregation,
 )
 from portal.money import summarise_budget
-from portal.permissions import Action, can, require
+from portal.permissions import Action, require
 from portal.services import reviews as service
 from portal.services.checks import SECTIONS
-from portal.views.errors import render_error
+from portal.views import pdf_response
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -216,33 +212,14 @@ def reopen(review_id: int):
 # --- the score sheet ----------------------------------------------------------------------
 
 
-def _may_read_sheet(review: Review) -> bool:
-    """The chair and the admin, and the reviewer who wrote it."""
-    return can(current_user, Action.VIEW_COMMITTEE, review) or (
-        current_user.has_role(Role.REVIEWER) and review.reviewer_id == current_user.id
-    )
-
-
 @bp.get("/reviews/<int:review_id>/sheet.pdf")
 def score_sheet(review_id: int):
     review = get_or_404(Review, review_id)
-    if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
     # Someone else's sheet, or one not submitted yet, is not there for this user.
-    if not _may_read_sheet(review) or review.status != ReviewStatus.SUBMITTED:
-        abort(404)
-    try:
-        content = pdf.score_sheet_pdf(review)
-    except pdf.PdfRenderError as exc:
-        current_app.logger.warning("PDF score sheet of review %s: %s", review.id, exc)
-        page, status = render_error(503)
-        return page, status, {"Retry-After": "60"}
-    response = Response(content, mimetype="application/pdf")
+    require(current_user, Action.VIEW_SCORE_SHEET, review)
     number = review.application.registration_number or f"draft-{review.application_id}"
-    response.headers.set("Content-Disposition", "inline",
-                         filename=f"score-sheet-{number}-{review.id}.pdf")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(lambda: pdf.score_sheet_pdf(review),
+                        f"score-sheet-{number}-{review.id}.pdf")
 
 
 # --- the applicant, once the decisions are final -------------------------------------------

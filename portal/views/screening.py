@@ -5,7 +5,7 @@ the admin may read too; every other page here is the chair's."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -21,7 +21,7 @@ from portal.models import Application, Assignment, Call, CallReviewer, Role, Use
 from portal.permissions import Action, require
 from portal.services import assignments as assignment_service
 from portal.services import screening as screening_service
-from portal.views.errors import render_error
+from portal.views import pdf_response
 
 bp = Blueprint("screening", __name__, url_prefix="/committee")
 
@@ -108,17 +108,8 @@ def admission(call_id: int):
 def admission_pdf(call_id: int):
     call = _call(call_id, Action.VIEW_COMMITTEE)
     listing = screening_service.admission_list(session, call)
-    try:
-        content = pdf.admission_pdf(call, listing.rows, listing.pending)
-    except pdf.PdfRenderError as exc:
-        current_app.logger.warning("PDF admission list of call %s: %s", call.id, exc)
-        page, status = render_error(503)
-        return page, status, {"Retry-After": "60"}
-    response = Response(content, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline",
-                         filename=f"admission-{call.code}.pdf")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(lambda: pdf.admission_pdf(call, listing.rows, listing.pending),
+                        f"admission-{call.code}.pdf")
 
 
 # --- the call's reviewers ---------------------------------------------------------------------
