@@ -74,13 +74,15 @@ def register_blueprints(app: Flask) -> None:
         committee,
         documents,
         errors,
+        finance,
         main,
+        reports,
         review,
         screening,
     )
 
     for module in (main, auth, admin, calls, applications, attachments, documents, screening,
-                   review, committee):
+                   review, committee, finance, reports):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

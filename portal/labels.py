@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.models import (
+    AgreementStatus,
     ApplicationStatus,
     AssignmentStatus,
     AttachmentKind,
@@ -13,12 +14,17 @@ from portal.models import (
     CallStatus,
     CapBasis,
     DecisionOutcome,
+    JobStatus,
     OrganisationStatus,
     Recommendation,
+    ReportKind,
+    ReportStatus,
     ReviewStatus,
     Role,
+    RoundOutcome,
     ScoreAggregation,
     TieBreak,
+    TrancheCondition,
 )
 from portal.models.mail import MailStatus
 
@@ -119,4 +125,40 @@ TIE_BREAK_LABELS = {
     TieBreak.COFINANCING: _l("the larger co-financing share first"),
     TieBreak.SMALLER_REQUEST: _l("the smaller amount requested first"),
     TieBreak.EARLIER_SUBMISSION: _l("the earlier submission first"),
+}
+
+AGREEMENT_STATUS_LABELS = {
+    AgreementStatus.DRAFT: _l("prepared, not signed"),
+    AgreementStatus.SIGNED: _l("signed"),
+}
+
+TRANCHE_CONDITION_LABELS = {
+    TrancheCondition.ON_SIGNING: _l("advance on signing"),
+    TrancheCondition.AFTER_INTERIM_REPORT: _l("after the interim report is accepted"),
+    TrancheCondition.AFTER_FINAL_REPORT: _l("after the final report is accepted"),
+    TrancheCondition.ON_DATE: _l("on the date"),
+}
+
+REPORT_KIND_LABELS = {
+    ReportKind.INTERIM: _l("interim report"),
+    ReportKind.FINAL: _l("final report"),
+}
+
+REPORT_STATUS_LABELS = {
+    ReportStatus.DRAFT: _l("being prepared"),
+    ReportStatus.SUBMITTED: _l("submitted, being checked"),
+    ReportStatus.RETURNED: _l("returned for corrections"),
+    ReportStatus.ACCEPTED: _l("accepted"),
+}
+
+ROUND_OUTCOME_LABELS = {
+    RoundOutcome.ACCEPTED: _l("accepted"),
+    RoundOutcome.RETURNED: _l("returned with comments"),
+}
+
+JOB_STATUS_LABELS = {
+    JobStatus.QUEUED: _l("waiting to start"),
+    JobStatus.RUNNING: _l("in progress"),
+    JobStatus.DONE: _l("ready"),
+    JobStatus.FAILED: _l("failed"),
 }

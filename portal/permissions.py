@@ -14,12 +14,15 @@ from sqlalchemy import Select, exists, false, or_, select
 from portal.db import session, utcnow
 from portal.extensions import login_manager
 from portal.models import (
+    Agreement,
     Application,
     ApplicationStatus,
     Assignment,
     AssignmentStatus,
     Call,
     CallStatus,
+    Report,
+    ReportStatus,
     Review,
     ReviewStatus,
     Role,
@@ -48,6 +51,12 @@ class Action(enum.StrEnum):
     DECLARE_CONFLICT = "declare_conflict"
     VIEW_OWN_RESULTS = "view_own_results"
     VIEW_SCORE_SHEET = "view_score_sheet"
+    MANAGE_FINANCE = "manage_finance"
+    VIEW_FINANCE = "view_finance"
+    VIEW_AGREEMENT = "view_agreement"
+    VIEW_REPORT = "view_report"
+    EDIT_REPORT = "edit_report"
+    REVIEW_REPORT = "review_report"
 
 
 # Actions on records the user may not even know exist: refusing them answers 404, not 403.
@@ -59,6 +68,9 @@ HIDDEN_WHEN_DENIED = {
     Action.DECLARE_CONFLICT,
     Action.VIEW_OWN_RESULTS,
     Action.VIEW_SCORE_SHEET,
+    Action.VIEW_AGREEMENT,
+    Action.VIEW_REPORT,
+    Action.EDIT_REPORT,
 }
 
 
@@ -113,14 +125,23 @@ def _is_assigned(user: User, app: Application) -> bool:
     ))))
 
 
+# Funded, and what follows: what finance works with.
+FUNDED_STATUSES = (
+    ApplicationStatus.FUNDED, ApplicationStatus.UNDER_AGREEMENT, ApplicationStatus.REPORTING,
+    ApplicationStatus.COMPLETED,
+)
+
+
 def _may_view_application(user: User, app: Application) -> bool:
     """Granted if: the user is an applicant of the application's library (any state); the
-    chair or admin and the application has been submitted (drafts stay private); or a
-    reviewer holding an active assignment on it."""
+    chair or admin and the application has been submitted (drafts stay private); a
+    reviewer holding an active assignment on it; or finance once it is funded."""
     if _is_applicant_of(user, app):
         return True
     if app.status == ApplicationStatus.DRAFT:
         return False
+    if user.has_role(Role.FINANCE) and app.status in FUNDED_STATUSES:
+        return True
     return user.has_role(Role.CHAIR, Role.ADMIN) or _is_assigned(user, app)
 
 
@@ -152,6 +173,42 @@ def _may_view_score_sheet(user: User, review: Review) -> bool:
     return _may_view_committee(user, review) or (
         user.has_role(Role.REVIEWER) and review.reviewer_id == user.id
     )
+
+
+def _is_finance(user: User, obj: Any) -> bool:
+    """Granted if: the user works in finance (agreements, schedules, payments, exports)."""
+    return user.has_role(Role.FINANCE)
+
+
+def _may_view_finance(user: User, obj: Any) -> bool:
+    """Granted if: the user is finance or the committee's chair (the finance pages)."""
+    return user.has_role(Role.FINANCE, Role.CHAIR)
+
+
+def _may_view_agreement(user: User, agreement: Agreement) -> bool:
+    """Granted if: the user is an applicant of the funded library, or finance, the chair
+    or the admin."""
+    return _is_applicant_of(user, agreement.application) or user.has_role(
+        Role.FINANCE, Role.CHAIR, Role.ADMIN
+    )
+
+
+def _may_view_report(user: User, report: Report) -> bool:
+    """Granted if: the user may see the report's agreement."""
+    return _may_view_agreement(user, report.agreement)
+
+
+def _may_edit_report(user: User, report: Report) -> bool:
+    """Granted if: the user is an applicant of the library, and the report is a draft or
+    was returned for corrections."""
+    return _is_applicant_of(user, report.agreement.application) and report.status in (
+        ReportStatus.DRAFT, ReportStatus.RETURNED
+    )
+
+
+def _may_review_report(user: User, report: Report) -> bool:
+    """Granted if: the user is finance or the chair and the report has been submitted."""
+    return user.has_role(Role.FINANCE, Role.CHAIR) and report.status == ReportStatus.SUBMITTED
 
 
 def _may_view_own_results(user: User, app: Application) -> bool:
@@ -197,6 +254,12 @@ _PREDICATES: dict[Action, Callable[[User, Any], bool]] = {
     Action.DECLARE_CONFLICT: _owns_assignment,
     Action.VIEW_OWN_RESULTS: _may_view_own_results,
     Action.VIEW_SCORE_SHEET: _may_view_score_sheet,
+    Action.MANAGE_FINANCE: _is_finance,
+    Action.VIEW_FINANCE: _may_view_finance,
+    Action.VIEW_AGREEMENT: _may_view_agreement,
+    Action.VIEW_REPORT: _may_view_report,
+    Action.EDIT_REPORT: _may_edit_report,
+    Action.REVIEW_REPORT: _may_review_report,
 }
 
 
@@ -209,6 +272,8 @@ def visible_applications(user: User) -> Select[tuple[Application]]:
         conditions.append(Application.organisation_id == user.organisation_id)
     if user.has_role(Role.CHAIR, Role.ADMIN):
         conditions.append(Application.status != ApplicationStatus.DRAFT)
+    if user.has_role(Role.FINANCE):
+        conditions.append(Application.status.in_(FUNDED_STATUSES))
     if user.has_role(Role.REVIEWER):
         conditions.append(
             Application.id.in_(

@@ -107,6 +107,9 @@ TRANSITIONS: dict[tuple[ApplicationStatus, str], Transition] = {
                    (decisions_not_final,)),
         Transition(S.FUNDED, "decline", S.DECLINED, Action.DECIDE_FUNDING, needs_reason=True),
         Transition(S.NOT_FUNDED, "fund_from_reserve", S.FUNDED, Action.DECIDE_FUNDING),
+        Transition(S.FUNDED, "sign_agreement", S.UNDER_AGREEMENT, Action.MANAGE_FINANCE),
+        Transition(S.UNDER_AGREEMENT, "start_reporting", S.REPORTING, None),
+        Transition(S.REPORTING, "complete", S.COMPLETED, None),
     )
 }
 

@@ -412,3 +412,65 @@ def create_review(db: Session, assign: Callable[..., Any]) -> Callable[..., Any]
         return review
 
     return factory
+
+
+@pytest.fixture
+def create_agreement(db: Session, create_application: Callable[..., Any]) -> Callable[..., Any]:
+    """A funded application with its agreement (built directly, as a later stage for the
+    finance tests): an advance of `advance_percent` on signing, the rest after the interim
+    report, and one report per reporting date of the call (the last one final)."""
+    from datetime import date, timedelta
+    from decimal import ROUND_DOWN, Decimal
+
+    from portal.db import utcnow
+    from portal.models import (
+        Agreement,
+        AgreementStatus,
+        ApplicationStatus,
+        Decision,
+        DecisionOutcome,
+        Report,
+        ReportKind,
+        Tranche,
+        TrancheCondition,
+    )
+    from portal.money import summarise_budget
+
+    def factory(*, application: Any = None, amount: Decimal | None = None, signed: bool = False,
+                advance_percent: int = 50, **app_fields: Any) -> Any:
+        app = application or create_application(status=ApplicationStatus.SUBMITTED,
+                                                 **app_fields)
+        app.screened_at = app.screened_at or app.submitted_at
+        amount = amount or summarise_budget(app.budget_lines).requested
+        db.add(Decision(application_id=app.id, call_id=app.call_id,
+                        outcome=DecisionOutcome.FUNDED, approved_amount=amount))
+        app.status = (ApplicationStatus.UNDER_AGREEMENT if signed
+                      else ApplicationStatus.FUNDED)
+        agreement = Agreement(application_id=app.id, number=f"С-{app.registration_number}",
+                              amount=amount)
+        advance = (amount * advance_percent / 100).quantize(Decimal("0.01"), ROUND_DOWN)
+        start = app.call.implementation_start
+        agreement.tranches = [
+            Tranche(number=1, due_date=start, amount=advance,
+                    condition=TrancheCondition.ON_SIGNING),
+            Tranche(number=2, due_date=start + timedelta(days=200), amount=amount - advance,
+                    condition=TrancheCondition.AFTER_INTERIM_REPORT),
+        ]
+        dates = [date.fromisoformat(d) for d in app.call.reporting_dates] or [
+            app.call.implementation_end]
+        if len(dates) == 1:
+            dates = [start + timedelta(days=120), dates[0]]
+        agreement.reports = [
+            Report(kind=ReportKind.FINAL if n == len(dates) - 1 else ReportKind.INTERIM,
+                   due_date=d)
+            for n, d in enumerate(sorted(dates))
+        ]
+        if signed:
+            agreement.status = AgreementStatus.SIGNED
+            agreement.signed_at = utcnow()
+            agreement.tranches[0].released_at = utcnow()
+        db.add(agreement)
+        db.flush()
+        return agreement
+
+    return factory

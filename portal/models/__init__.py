@@ -21,6 +21,24 @@ from portal.models.calls import (
     ScoreAggregation,
     TieBreak,
 )
+from portal.models.finance import (
+    AdministrationDetails,
+    Agreement,
+    AgreementStatus,
+    DocumentJob,
+    JobStatus,
+    Payment,
+    Report,
+    ReportDocument,
+    ReportIndicator,
+    ReportKind,
+    ReportRound,
+    ReportSpending,
+    ReportStatus,
+    RoundOutcome,
+    Tranche,
+    TrancheCondition,
+)
 from portal.models.mail import OutboxMessage
 from portal.models.reviews import (
     Assignment,
@@ -36,6 +54,22 @@ from portal.models.reviews import (
 from portal.models.users import Organisation, OrganisationStatus, Role, User, UserRole
 
 __all__ = [
+    "AdministrationDetails",
+    "Agreement",
+    "AgreementStatus",
+    "DocumentJob",
+    "JobStatus",
+    "Payment",
+    "Report",
+    "ReportDocument",
+    "ReportIndicator",
+    "ReportKind",
+    "ReportRound",
+    "ReportSpending",
+    "ReportStatus",
+    "RoundOutcome",
+    "Tranche",
+    "TrancheCondition",
     "Assignment",
     "AssignmentStatus",
     "CallReviewer",

@@ -106,6 +106,8 @@ class Call(Base):
     max_assignments_per_reviewer: Mapped[int | None]
     passing_score: Mapped[Decimal | None] = mapped_column(Fixed(2))
     results_public: Mapped[bool] = mapped_column(default=True)
+    # Moving money between budget lines beyond this share of a line needs a justification.
+    spending_tolerance_percent: Mapped[Decimal] = mapped_column(Fixed(2), default=Decimal("10"))
     decisions_finalised_at: Mapped[datetime | None]
     reporting_dates: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[CallStatus] = mapped_column(
