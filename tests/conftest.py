@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import itertools
 import os
+from contextlib import nullcontext
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from flask import Flask
+from flask import Flask, has_request_context
 from flask.testing import FlaskClient
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -334,7 +335,9 @@ def create_application(
         db.add(app)
         db.flush()
         if status != ApplicationStatus.DRAFT:
-            with flask_app.test_request_context():
+            # Inside a test's own request context (`ctx`) reuse it: a second one would share
+            # its `g` and leave the language it picked behind.
+            with nullcontext() if has_request_context() else flask_app.test_request_context():
                 submit_application(db, app, actor=author)
             if status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.WITHDRAWN):
                 app.screened_at = app.submitted_at
