@@ -67,6 +67,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.views import (
         admin,
+        agreements,
         applications,
         attachments,
         auth,
@@ -75,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
         documents,
         errors,
         finance,
+        finance_jobs,
         main,
         reports,
         review,
@@ -82,7 +84,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     for module in (main, auth, admin, calls, applications, attachments, documents, screening,
-                   review, committee, finance, reports):
+                   review, committee, finance, finance_jobs, agreements, reports):
         app.register_blueprint(module.bp)
     errors.register_error_handlers(app)
 

@@ -136,6 +136,32 @@ def remind_reviewers() -> None:
     click.echo(f"Sent {count} reminder(s) to reviewers.")
 
 
+@portal_cli.command("send-reminders")
+def send_reminders() -> None:
+    """E-mail libraries about reports due within a week and reports overdue (each reminder
+    once per report; run it daily, for example from cron)."""
+    from portal.services.reports import send_report_reminders
+
+    count = send_report_reminders(session, utcnow())
+    session.commit()
+    click.echo(f"Sent {count} reminder(s) about reports.")
+
+
+@portal_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(burst: bool) -> None:
+    """Run background jobs (every approved budget of a call as one archive) from the
+    "vektor" queue on PORTAL_REDIS_URL, until stopped."""
+    from portal.services.jobs import QUEUE_NAME, make_worker
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        _fail("PORTAL_REDIS_URL is not set. Without Redis the portal runs background jobs in "
+              "its own process and needs no worker.")
+    click.echo(f"Working on the queue {QUEUE_NAME!r} (stop it with Ctrl+C).")
+    make_worker(app).work(burst=burst)
+
+
 @portal_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
 def seed_demo_command(if_empty: bool) -> None:

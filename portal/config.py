@@ -83,6 +83,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # A PDF is rendered in a child process that is stopped past these limits.
         "PDF_TIME_LIMIT": _env_int("PDF_TIME_LIMIT", 60),
         "PDF_MEMORY_LIMIT_MB": _env_int("PDF_MEMORY_LIMIT_MB", 512),
+        # Archives made by background jobs (all budgets of a call), under names the portal
+        # makes; outside static/, served only through a permission check.
+        "JOBS_DIR": _env("JOBS_DIR", str(Path(instance_path) / "jobs")),
     }
 
 

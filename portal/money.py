@@ -152,3 +152,131 @@ def format_number(value: Decimal | None, locale: str = "ru") -> str:
     if value is None:
         return "—"
     return format_decimal(value, format="#,##0.###", locale=locale)
+
+
+# --- the amount in words (сумма прописью), for agreements ---------------------------------
+
+_RU_UNITS = {
+    "masculine": ("", "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь",
+                  "девять"),
+    "feminine": ("", "одна", "две", "три", "четыре", "пять", "шесть", "семь", "восемь",
+                 "девять"),
+}
+_RU_TEENS = ("десять", "одиннадцать", "двенадцать", "тринадцать", "четырнадцать",
+             "пятнадцать", "шестнадцать", "семнадцать", "восемнадцать", "девятнадцать")
+_RU_TENS = ("", "", "двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят", "семьдесят",
+            "восемьдесят", "девяносто")
+_RU_HUNDREDS = ("", "сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот",
+                "восемьсот", "девятьсот")
+# Groups of three digits from the thousands up: the forms for 1, 2-4 and 5+, and the gender.
+_RU_SCALES = (
+    (("тысяча", "тысячи", "тысяч"), "feminine"),
+    (("миллион", "миллиона", "миллионов"), "masculine"),
+    (("миллиард", "миллиарда", "миллиардов"), "masculine"),
+    (("триллион", "триллиона", "триллионов"), "masculine"),
+    (("квадриллион", "квадриллиона", "квадриллионов"), "masculine"),
+)
+_RU_ROUBLES = ("рубль", "рубля", "рублей")
+_RU_KOPECKS = ("копейка", "копейки", "копеек")
+
+_EN_UNITS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+             "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+             "seventeen", "eighteen", "nineteen")
+_EN_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+            "ninety")
+_EN_SCALES = ("thousand", "million", "billion", "trillion", "quadrillion")
+
+# Roubles below a thousand quadrillions (10^18) have words; nothing the portal holds comes near.
+_WORDS_LIMIT = Decimal(10) ** 18
+
+
+def russian_plural(number: int, forms: tuple[str, str, str]) -> str:
+    """The form of a Russian noun after `number`: `forms` are those for 1 (рубль), for
+    2-4 (рубля) and for 5 and more (рублей); 11-14 take the last, 21 the first."""
+    if 11 <= number % 100 <= 14:
+        return forms[2]
+    if number % 10 == 1:
+        return forms[0]
+    if 2 <= number % 10 <= 4:
+        return forms[1]
+    return forms[2]
+
+
+def _groups(number: int) -> list[int]:
+    """`number` in groups of three digits, the lowest first: 1 234 567 -> [567, 234, 1]."""
+    groups = []
+    while number:
+        number, group = divmod(number, 1000)
+        groups.append(group)
+    return groups
+
+
+def _ru_group(group: int, gender: str) -> list[str]:
+    hundreds, rest = divmod(group, 100)
+    words = [_RU_HUNDREDS[hundreds]]
+    if 10 <= rest <= 19:
+        words.append(_RU_TEENS[rest - 10])
+    else:
+        tens, units = divmod(rest, 10)
+        words += [_RU_TENS[tens], _RU_UNITS[gender][units]]
+    return [w for w in words if w]
+
+
+def _ru_number(number: int, gender: str) -> str:
+    if number == 0:
+        return "ноль"
+    words: list[str] = []
+    for scale, group in reversed(list(enumerate(_groups(number)))):
+        if not group:
+            continue
+        if scale == 0:
+            words += _ru_group(group, gender)
+        else:
+            forms, scale_gender = _RU_SCALES[scale - 1]
+            words += [*_ru_group(group, scale_gender), russian_plural(group, forms)]
+    return " ".join(words)
+
+
+def _en_group(group: int) -> list[str]:
+    hundreds, rest = divmod(group, 100)
+    words = [f"{_EN_UNITS[hundreds]} hundred"] if hundreds else []
+    if rest >= 20:
+        tens, units = divmod(rest, 10)
+        words.append(_EN_TENS[tens] + (f"-{_EN_UNITS[units]}" if units else ""))
+    elif rest:
+        words.append(_EN_UNITS[rest])
+    return words
+
+
+def _en_number(number: int) -> str:
+    if number == 0:
+        return "zero"
+    words: list[str] = []
+    for scale, group in reversed(list(enumerate(_groups(number)))):
+        if group:
+            words += _en_group(group) + ([_EN_SCALES[scale - 1]] if scale else [])
+    return " ".join(words)
+
+
+def amount_in_words(amount: Decimal, locale: str = "ru") -> str:
+    """The amount in words as agreements write it (сумма прописью): roubles in words,
+    kopecks as two digits, each noun in the form its number takes.
+
+    Russian: `один миллион двести тридцать четыре тысячи пятьсот шестьдесят семь рублей 89
+    копеек` (одна/две тысячи, один/два рубля, 1 копейка / 2 копейки / 5 копеек). English,
+    for `en` locales: `one million two hundred thirty-four thousand five hundred sixty-seven
+    roubles 89 kopecks` (one rouble, 01 kopeck). Any other locale gets Russian, the portal's
+    default language. Raises ValueError for a negative amount, fractions of a kopeck, or
+    10^18 roubles and more."""
+    if not isinstance(amount, Decimal):
+        raise TypeError("money is a Decimal")
+    if amount < 0 or amount != amount.quantize(KOPECK) or amount >= _WORDS_LIMIT:
+        raise ValueError(f"{amount} cannot be written in words")
+    roubles, kopecks = divmod(int(amount.quantize(KOPECK).scaleb(2)), 100)
+    if str(locale).lower().replace("-", "_").split("_")[0] == "en":
+        rouble_word = "rouble" if roubles == 1 else "roubles"
+        kopeck_word = "kopeck" if kopecks == 1 else "kopecks"
+        return f"{_en_number(roubles)} {rouble_word} {kopecks:02d} {kopeck_word}"
+    return (f"{_ru_number(roubles, 'masculine')} {russian_plural(roubles, _RU_ROUBLES)} "
+            f"{kopecks:02d} {russian_plural(kopecks, _RU_KOPECKS)}")
+

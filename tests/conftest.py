@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import itertools
 import os
-from contextlib import nullcontext
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from typing import Any
 
 import pytest

@@ -12,12 +12,18 @@ from portal.demo import DEMO_ACCOUNTS, DEMO_DIRECTIONS, DEMO_PASSWORD
 from portal.models import (
     Application,
     ApplicationStatus,
+    Assignment,
+    AssignmentStatus,
     AuditEvent,
     BudgetLine,
     Call,
     CallStatus,
+    Decision,
+    DecisionOutcome,
     Organisation,
     OutboxMessage,
+    Review,
+    ReviewStatus,
     Role,
     User,
 )
@@ -25,6 +31,8 @@ from portal.money import format_percent, summarise_budget
 from portal.passwords import verify_password
 from portal.services.calls import DEFAULT_CATEGORY_CAPS, DEFAULT_CRITERIA
 from portal.services.checks import check_application
+from portal.services.ranking import rank_applications
+from portal.workflow import ADMITTED_STATUSES
 
 
 def run(app, *args, input=None):
@@ -46,8 +54,9 @@ def test_seed_demo_creates_every_account_and_is_safe_twice(app, db):
         assert account.email in result.output
     assert DEMO_PASSWORD in result.output
     first = counts(db)
-    # nine accounts; three libraries, one with two branches; an open call, four applications
-    assert first == (9, 5, 1, 4)
+    # nine accounts; three libraries, one with two branches; a closed call and a call in
+    # review with five applications each, an open call with four
+    assert first == (9, 5, 3, 14)
 
     again = run(app, "seed-demo")
     assert again.exit_code == 0
@@ -68,7 +77,7 @@ def test_seed_demo_creates_every_account_and_is_safe_twice(app, db):
 def test_seed_demo_opens_a_call_with_applications_of_the_demo_libraries(app, db):
     assert run(app, "seed-demo").exit_code == 0
     now = utcnow()
-    call = db.scalars(select(Call)).one()
+    call = db.scalars(select(Call).where(Call.closes_at > now)).one()
     assert call.status == CallStatus.PUBLISHED and call.published_at is not None
     assert call.opens_at < now - timedelta(days=1)
     assert timedelta(days=20) < call.closes_at - now < timedelta(days=22)
@@ -82,8 +91,8 @@ def test_seed_demo_opens_a_call_with_applications_of_the_demo_libraries(app, db)
     assert [c.name for c in call.criteria] == [name for name, _, _ in DEFAULT_CRITERIA]
 
     applicants = {u.email: u for u in db.scalars(select(User).where(User.email.like("library%")))}
-    apps = db.scalars(select(Application).order_by(Application.id)).all()
-    assert all(a.call_id == call.id for a in apps)
+    apps = db.scalars(select(Application).where(Application.call_id == call.id)
+                      .order_by(Application.id)).all()
     assert Counter(a.status for a in apps) == {ApplicationStatus.SUBMITTED: 2,
                                                ApplicationStatus.DRAFT: 2}
     assert [a.created_by.email for a in apps] == [
@@ -105,7 +114,8 @@ def test_seed_demo_opens_a_call_with_applications_of_the_demo_libraries(app, db)
         assert 1 <= len(application.partners) <= 3
         assert 2 <= len(application.indicators) <= 5
         assert check_application(application) == []
-    mails = db.scalars(select(OutboxMessage.recipient)).all()
+    mails = db.scalars(select(OutboxMessage.recipient)
+                       .where(OutboxMessage.created_at >= call.created_at)).all()
     assert sorted(mails) == ["library1@vektor.demo", "library2@vektor.demo"]
 
     broken, partial = (a for a in apps if a.status == ApplicationStatus.DRAFT)
@@ -123,6 +133,185 @@ def test_seed_demo_opens_a_call_with_applications_of_the_demo_libraries(app, db)
     again = run(app, "seed-demo")
     assert again.exit_code == 0 and "already present" in again.output
     assert counts(db, Call, Application, BudgetLine, AuditEvent, OutboxMessage) == before
+
+
+def seeded_calls(app, db):
+    """Seed the demo; its calls by where they stand: (closed, in review, open)."""
+    assert run(app, "seed-demo").exit_code == 0
+    calls = db.scalars(select(Call).order_by(Call.closes_at)).all()
+    assert len(calls) == 3
+    return calls
+
+
+def applications_of(db, call):
+    return db.scalars(select(Application).where(Application.call_id == call.id)
+                      .order_by(Application.sequence)).all()
+
+
+def assignments_of(db, call):
+    return db.scalars(select(Assignment).join(Application)
+                      .where(Application.call_id == call.id).order_by(Assignment.id)).all()
+
+
+def test_seed_demo_tells_the_past_calls_in_consistent_moments(app, db):
+    closed, in_review, open_call = seeded_calls(app, db)
+    now = utcnow()
+    assert open_call.opens_at < now < open_call.closes_at
+    assert timedelta(days=2) < now - in_review.closes_at < timedelta(days=6)
+    assert now - closed.closes_at > timedelta(weeks=8)
+    assert closed.decisions_finalised_at is not None and in_review.decisions_finalised_at is None
+    for call in (closed, in_review):
+        assert call.status == CallStatus.PUBLISHED
+        assert call.created_at < call.published_at == call.opens_at < call.closes_at
+        assert call.implementation_start.year == call.opens_at.year + 1
+        for application in applications_of(db, call):
+            assert call.opens_at < application.created_at < application.submitted_at
+            assert application.submitted_at < call.closes_at < application.screened_at < now
+            assert check_application(application) == []
+            summary = summarise_budget(application.budget_lines)
+            assert 15 <= len(application.budget_lines) <= 40
+            assert Decimal(15) <= summary.cofinancing_percent <= Decimal(40)
+            assert summary.cofinancing_percent >= call.min_cofinancing_percent
+            assert 0 < summary.requested <= call.max_grant_amount
+        for assignment in assignments_of(db, call):
+            assert call.closes_at < assignment.created_at < now
+            review = assignment.review
+            if review is not None:
+                assert assignment.created_at < review.updated_at < now
+        # Nothing of a past call was stamped by the clock at the seeding.
+        ids = [str(a.id) for a in applications_of(db, call)]
+        last_event = db.scalar(select(func.max(AuditEvent.occurred_at)).where(
+            AuditEvent.object_type == "application", AuditEvent.object_id.in_(ids)))
+        assert last_event < now - timedelta(days=1)
+    assert closed.closes_at < closed.decisions_finalised_at < now
+
+
+def test_seed_demo_has_a_call_in_review(app, db):
+    _closed, call, _open = seeded_calls(app, db)
+    apps = applications_of(db, call)
+    assert 4 <= len(apps) <= 6
+    assert {a.created_by.email for a in apps} == {
+        "library1@vektor.demo", "library2@vektor.demo", "library3@vektor.demo"}
+    assert not any(a.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED)
+                   for a in apps)
+    refused = [a for a in apps if a.status == ApplicationStatus.INELIGIBLE]
+    assert len(refused) == 1 and refused[0].eligibility_reason
+    admitted = [a for a in apps if a.status in ADMITTED_STATUSES]
+    assert len(admitted) == len(apps) - 1
+
+    assignments = assignments_of(db, call)
+    assert {a.reviewer.email for a in assignments} == {
+        "reviewer1@vektor.demo", "reviewer2@vektor.demo", "reviewer3@vektor.demo"}
+    assert Counter(a.application_id for a in assignments) == {
+        a.id: call.reviewers_per_application for a in admitted}
+    declared = [a for a in assignments if a.status == AssignmentStatus.CONFLICT]
+    assert len(declared) == 1
+    assert declared[0].conflict_reason and declared[0].conflict_declared_at is not None
+    assert declared[0].review is None
+    states = Counter(a.review.status if a.review else None for a in assignments
+                     if a.status == AssignmentStatus.ACTIVE)
+    assert states[ReviewStatus.SUBMITTED] >= 3
+    assert states[ReviewStatus.DRAFT] >= 1 and states[None] >= 1
+    for review in db.scalars(select(Review).where(Review.status == ReviewStatus.SUBMITTED,
+                                                  Review.application_id.in_(
+                                                      [a.id for a in admitted]))):
+        assert review.overall_comment and review.recommendation is not None
+        assert len(review.scores) == len(DEFAULT_CRITERIA)
+        assert all(s.comment for s in review.scores)
+
+    ranking = rank_applications(db, call)
+    assert len(ranking.rows) == len(admitted)
+    flagged = [row for row in ranking.rows if row.is_disagreement]
+    assert len(flagged) >= 1
+    assert all(row.status == ApplicationStatus.REVIEWED for row in flagged)
+    assert any(row.reviews_count < row.reviews_required for row in ranking.rows)
+
+
+def test_seed_demo_never_assigns_a_reviewer_in_a_conflict_of_interest(app, db):
+    seeded_calls(app, db)
+    assignments = db.scalars(select(Assignment)).all()
+    assert assignments
+    for assignment in assignments:
+        reviewer, applicant = assignment.reviewer, assignment.application.organisation
+        assert reviewer.has_role(Role.REVIEWER)
+        if reviewer.organisation is not None:
+            assert reviewer.organisation_id != applicant.id
+            assert reviewer.organisation.inn != applicant.inn
+    gorky = db.scalar(select(User).where(User.email == "reviewer3@vektor.demo")).organisation
+    assert gorky is not None and not any(
+        a.reviewer.email == "reviewer3@vektor.demo" and a.application.organisation_id == gorky.id
+        for a in assignments)
+    assert any(a.application.organisation_id == gorky.id for a in assignments)
+
+
+def test_seed_demo_has_a_closed_call_decided_within_the_fund(app, db, client, login_as):
+    closed, _in_review, _open = seeded_calls(app, db)
+    apps = applications_of(db, closed)
+    assert 4 <= len(apps) <= 6
+    assert all(a.status in (ApplicationStatus.FUNDED, ApplicationStatus.NOT_FUNDED)
+               for a in apps)
+    for application in apps:
+        reviews = db.scalars(select(Review).where(Review.application_id == application.id))
+        assert [r.status for r in reviews] == [ReviewStatus.SUBMITTED] * 2
+
+    decisions = {d.application_id: d for d in db.scalars(
+        select(Decision).where(Decision.call_id == closed.id))}
+    assert set(decisions) == {a.id for a in apps}
+    assert Counter(d.outcome for d in decisions.values()) == {
+        DecisionOutcome.FUNDED: 3, DecisionOutcome.RESERVE: 1, DecisionOutcome.NOT_FUNDED: 1}
+    approved = sum(d.approved_amount for d in decisions.values()
+                   if d.outcome == DecisionOutcome.FUNDED)
+    assert 0 < approved <= closed.fund_amount
+    reduced = []
+    for application in apps:
+        decision = decisions[application.id]
+        requested = summarise_budget(application.budget_lines).requested
+        if decision.outcome == DecisionOutcome.FUNDED:
+            assert application.status == ApplicationStatus.FUNDED
+            assert 0 < decision.approved_amount <= requested
+            if decision.approved_amount < requested:
+                reduced.append(decision)
+        else:
+            assert application.status == ApplicationStatus.NOT_FUNDED
+            assert decision.approved_amount is None
+    assert len(reduced) == 1 and reduced[0].reason
+    not_funded = [d for d in decisions.values() if d.outcome == DecisionOutcome.NOT_FUNDED]
+    assert not_funded[0].reason
+    reserve = [d for d in decisions.values() if d.outcome == DecisionOutcome.RESERVE]
+    assert reserve[0].reserve_rank == 1
+
+    ranking = rank_applications(db, closed)
+    assert [row.rank for row in ranking.rows] == list(range(1, len(apps) + 1))
+    assert ranking.approved_total == approved
+    assert not any(row.is_disagreement for row in ranking.rows)
+    # The decisions were e-mailed to the applicants, after the applications were submitted.
+    told = db.scalars(select(OutboxMessage.recipient).where(
+        OutboxMessage.created_at == closed.decisions_finalised_at)).all()
+    assert sorted(set(told)) == [
+        "library1@vektor.demo", "library2@vektor.demo", "library3@vektor.demo"]
+    assert len(told) == len(apps)
+
+    users = {u.email: u for u in db.scalars(select(User))}
+    login_as(users["chair@vektor.demo"])
+    for path in ("protocol.pdf", "summary.pdf"):
+        response = client.get(f"/committee/calls/{closed.id}/{path}")
+        assert response.status_code == 200
+        assert response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF")
+    assert client.get(f"/committee/calls/{closed.id}/ranking").status_code == 200
+    funded = next(a for a in apps if a.status == ApplicationStatus.FUNDED)
+    login_as(users[funded.created_by.email])
+    assert client.get(f"/applications/{funded.id}/results").status_code == 200
+
+
+def test_seed_demo_a_second_time_adds_nothing(app, db):
+    models = (User, Organisation, Call, Application, BudgetLine, Assignment, Review, Decision,
+              AuditEvent, OutboxMessage)
+    assert run(app, "seed-demo").exit_code == 0
+    before = counts(db, *models)
+    again = run(app, "seed-demo")
+    assert again.exit_code == 0 and "already present" in again.output
+    assert counts(db, *models) == before
 
 
 def test_seed_demo_if_empty_leaves_a_real_database_alone(app, db, create_user):

@@ -307,13 +307,30 @@ def application_pdf(app: Application) -> bytes:
     )
 
 
-def budget_pdf(app: Application) -> bytes:
+def budget_pdf(app: Application, *, decision: Any = None) -> bytes:
     """The budget (смета): lines by category with subtotals, totals by source, the
-    co-financing share and the amount requested."""
+    co-financing share and the amount requested. Once the application is funded it is the
+    approved budget: titled so on every page, with the approved amount beside the amount
+    requested and the date of the committee's decision. Pass the funded `decision` when it
+    is at hand (a batch of PDFs); otherwise it is looked up."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from portal.models import Decision, DecisionOutcome
+    from portal.permissions import FUNDED_STATUSES
+
     summary = summarise_budget(app.budget_lines)
+    if app.status not in FUNDED_STATUSES:
+        decision = None
+    elif decision is None and (session := object_session(app)) is not None:
+        decision = session.scalar(select(Decision).where(
+            Decision.application_id == app.id, Decision.outcome == DecisionOutcome.FUNDED))
+    if decision is not None and decision.outcome != DecisionOutcome.FUNDED:
+        decision = None
     return render_pdf(
         "budget.html", app=app, summary=summary, sources=source_shares(summary),
-        groups=budget_groups(app.budget_lines, summary), document_title=_("Project budget"),
+        groups=budget_groups(app.budget_lines, summary), approval=decision,
+        document_title=_("Approved budget") if decision else _("Project budget"),
     )
 
 
@@ -369,4 +386,47 @@ def summary_pdf(sheet: Any) -> bytes:
         "summary.html", call=call, ranking=sheet.ranking, sheet=sheet,
         is_final=call.decisions_finalised_at is not None,
         document_title=_("Summary sheet of scores"),
+    )
+
+
+def agreement_pdf(agreement: Any) -> bytes:
+    """The grant agreement (соглашение о предоставлении субсидии): the parties with their
+    bank details, the subject, the approved amount in figures and in words, the approved
+    budget by category and source, the payment schedule, the reporting dates and the
+    signatures. Marked as a draft on every page until it is signed."""
+    from flask_babel import get_locale
+    from sqlalchemy.orm import object_session
+
+    from portal.models import AgreementStatus
+    from portal.money import amount_in_words
+    from portal.services.agreements import administration_details
+
+    app = agreement.application
+    summary = summarise_budget(app.budget_lines)
+    session = object_session(agreement)
+    return render_pdf(
+        "agreement.html", app=app, agreement=agreement, summary=summary,
+        sources=source_shares(summary),
+        administration=administration_details(session) if session is not None else None,
+        amount_words=amount_in_words(agreement.amount, str(get_locale() or "ru")),
+        is_signed=agreement.status == AgreementStatus.SIGNED,
+        document_title=_("Grant agreement No. %(number)s", number=agreement.number),
+    )
+
+
+def report_pdf(report: Any) -> bytes:
+    """A report (отчёт) on a funded project: what was done, the indicators achieved against
+    their targets, the spending against the plan by budget line, category and source with
+    the variance and the share used (computed by portal.services.reports), the lines beyond
+    the call's tolerance with their justifications, and the rounds of review. Marked on
+    every page until it is accepted."""
+    from portal.models import ReportKind
+    from portal.services.reports import indicator_results, summarise_spending
+
+    return render_pdf(
+        "report.html", app=report.agreement.application, report=report,
+        agreement=report.agreement, summary=summarise_spending(report),
+        results=indicator_results(report),
+        document_title=_("Final report") if report.kind == ReportKind.FINAL
+        else _("Interim report"),
     )

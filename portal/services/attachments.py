@@ -12,6 +12,7 @@ import re
 import secrets
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -147,6 +148,66 @@ def stored_path(upload_dir: str | os.PathLike[str], attachment: Attachment) -> P
     return Path(upload_dir) / attachment.stored_name
 
 
+@dataclass(frozen=True)
+class StoredUpload:
+    """A file written by store_upload: its server-made name, its cleaned display name, its
+    type by content, size and SHA-256."""
+
+    stored_name: str
+    original_name: str
+    file_type: FileType
+    size_bytes: int
+    sha256: str
+
+
+def store_upload(
+    session: Session,
+    file_storage: FileStorage,
+    *,
+    upload_dir: str | os.PathLike[str],
+    max_bytes: int,
+    accepted: tuple[FileType, ...] = ACCEPTED_TYPES,
+    not_accepted: str | None = None,
+    check_size: Callable[[int], None] | None = None,
+) -> StoredUpload:
+    """Write an uploaded file under a random name in `upload_dir` (outside static/), with the
+    rules of attachments: not empty, at most `max_bytes`, one of `accepted` by its content
+    (`not_accepted` is the message when a caller accepts fewer types than attachments do),
+    and whatever `check_size` adds (it raises to refuse). The file follows the session's
+    transaction: it is deleted if the transaction ends without a commit. Raises DomainError
+    on the `file` field; a refused file leaves nothing behind."""
+    directory = Path(upload_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    stored_name = secrets.token_hex(16)
+    path = directory / stored_name
+    try:
+        size, digest = _copy(file_storage.stream, path, max_bytes)
+        if size == 0:
+            raise DomainError(_l("The file is empty."), field="file")
+        if size > max_bytes:
+            raise DomainError(
+                _l("The file is larger than %(limit)s, the most one attachment may be. Make "
+                   "it smaller (for a scan, a lower resolution) or split it.",
+                   limit=format_size(max_bytes)),
+                field="file",
+            )
+        with path.open("rb") as stored:
+            try:
+                file_type = sniff_file_type(stored)
+            except DomainError as exc:
+                raise DomainError(not_accepted or exc.message, field="file") from None
+        if file_type not in accepted:
+            raise DomainError(not_accepted or NOT_ACCEPTED, field="file")
+        if check_size is not None:
+            check_size(size)
+    except BaseException:
+        _unlink(path)
+        raise
+    _pending_files(session)["written"].append(path)
+    return StoredUpload(stored_name, clean_file_name(file_storage.filename, file_type),
+                        file_type, size, digest)
+
+
 def add_attachment(
     session: Session,
     app: Application,
@@ -172,23 +233,7 @@ def add_attachment(
     session.execute(select(Application.id).where(Application.id == app.id).with_for_update())
     used = used_bytes(session, app)
 
-    directory = Path(upload_dir)
-    directory.mkdir(parents=True, exist_ok=True)
-    stored_name = secrets.token_hex(16)
-    path = directory / stored_name
-    try:
-        size, digest = _copy(file_storage.stream, path, max_bytes)
-        if size == 0:
-            raise DomainError(_l("The file is empty."), field="file")
-        if size > max_bytes:
-            raise DomainError(
-                _l("The file is larger than %(limit)s, the most one attachment may be. Make "
-                   "it smaller (for a scan, a lower resolution) or split it.",
-                   limit=format_size(max_bytes)),
-                field="file",
-            )
-        with path.open("rb") as stored:
-            file_type = sniff_file_type(stored)
+    def check_room(size: int) -> None:
         if used + size > max_total:
             raise DomainError(
                 _l("The attachments of an application may take %(limit)s in all; %(left)s is "
@@ -197,18 +242,16 @@ def add_attachment(
                    size=format_size(size)),
                 field="file",
             )
-    except BaseException:
-        _unlink(path)
-        raise
-    _pending_files(session)["written"].append(path)
 
+    stored = store_upload(session, file_storage, upload_dir=upload_dir, max_bytes=max_bytes,
+                          check_size=check_room)
     attachment = Attachment(
         kind=AttachmentKind(kind),
-        original_name=clean_file_name(file_storage.filename, file_type),
-        stored_name=stored_name,
-        content_type=file_type.content_type,
-        size_bytes=size,
-        sha256=digest,
+        original_name=stored.original_name,
+        stored_name=stored.stored_name,
+        content_type=stored.file_type.content_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
         uploaded_by_id=actor.id,
     )
     app.attachments.append(attachment)
@@ -242,7 +285,7 @@ def remove_attachment(
         session, actor=actor, action="application.attachment_removed", obj=app,
         details=details,
     )
-    _pending_files(session)["removed"].append(stored_path(upload_dir, attachment))
+    delete_after_commit(session, stored_path(upload_dir, attachment))
 
 
 def _details(attachment: Attachment) -> dict[str, Any]:
@@ -290,6 +333,12 @@ _FILES_KEY = "vektor.attachment_files"
 
 def _pending_files(session: Session) -> dict[str, list[Path]]:
     return session.info.setdefault(_FILES_KEY, {"written": [], "removed": []})
+
+
+def delete_after_commit(session: Session, path: Path) -> None:
+    """Delete the stored file at `path` once the session's transaction commits (it stays
+    when the transaction is rolled back)."""
+    _pending_files(session)["removed"].append(path)
 
 
 @event.listens_for(Session, "after_commit")

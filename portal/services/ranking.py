@@ -57,6 +57,7 @@ from portal.models import (
     User,
 )
 from portal.money import KOPECK, ZERO
+from portal.spreadsheets import put_cell
 from portal.workflow import ADMITTED_STATUSES
 
 S = ApplicationStatus
@@ -614,28 +615,6 @@ def summary_sheet(session: Session, call: Call) -> SummarySheet:
     )
 
 
-# A cell that starts with one of these is a formula (or the start of one) to a spreadsheet.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _put(sheet: Any, row: int, column: int, value: Any) -> Any:
-    """Write a value; text is always stored as text, so what reviewers typed (`=1+1`,
-    `@SUM(...)`, `-5`) can never become a formula, however the file is opened or edited."""
-    cell = sheet.cell(row=row, column=column)
-    if isinstance(value, str):
-        cell.value = value
-        cell.data_type = "s"  # openpyxl would otherwise take a leading "=" as a formula
-        if value.startswith(FORMULA_STARTS):
-            cell.quotePrefix = True  # and the spreadsheet keeps it text when edited
-    elif isinstance(value, Decimal):
-        cell.value = value
-        cell.number_format = "#,##0.00"
-    else:
-        cell.value = value
-    return cell
-
-
 def summary_xlsx(sheet: SummarySheet) -> bytes:
     """The summary sheet as a workbook: “Scores” has one line per review with a column per
     criterion, the total and the application's score; “Comments” has every comment, one per
@@ -648,15 +627,16 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
     scores = book.active
     scores.title = _("Scores")[:31]
     bold = Font(bold=True)
-    _put(scores, 1, 1, _("Summary sheet of scores: call %(code)s “%(title)s”",
-                         code=call.code, title=call.title)).font = bold
-    _put(scores, 2, 1, _("Maximum total of a review: %(maximum)s", maximum=sheet.ranking.maximum))
+    put_cell(scores, 1, 1, _("Summary sheet of scores: call %(code)s “%(title)s”",
+                             code=call.code, title=call.title)).font = bold
+    put_cell(scores, 2, 1, _("Maximum total of a review: %(maximum)s",
+                             maximum=sheet.ranking.maximum))
     criteria_names = [f"{c.position}. {c.name}" for c in sheet.criteria]
     header = [_("Rank"), _("Registration number"), _("Project"), _("Library"), _("Reviewer"),
               *criteria_names, _("Review total"), _("Recommendation"),
               _("Recommended amount"), _("Score of the application"), _("Maximum")]
     for column, title in enumerate(header, start=1):
-        _put(scores, 4, column, title).font = bold
+        put_cell(scores, 4, column, title).font = bold
     line = 5
     for entry in sheet.applications:
         row = entry.row
@@ -673,14 +653,14 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
                 ]
             values += [row.score, row.maximum]
             for column, value in enumerate(values, start=1):
-                _put(scores, line, column, value)
+                put_cell(scores, line, column, value)
             line += 1
     scores.freeze_panes = "A5"
 
     comments = book.create_sheet(_("Comments")[:31])
     for column, title in enumerate((_("Registration number"), _("Reviewer"), _("Criterion"),
                                     _("Score"), _("Comment")), start=1):
-        _put(comments, 1, column, title).font = bold
+        put_cell(comments, 1, column, title).font = bold
     line = 2
     for entry in sheet.applications:
         for review in entry.reviews:
@@ -691,7 +671,7 @@ def summary_xlsx(sheet: SummarySheet) -> bytes:
                 for column, value in enumerate((entry.row.registration_number,
                                                 review.reviewer, name, score, comment),
                                                start=1):
-                    _put(comments, line, column, value)
+                    put_cell(comments, line, column, value)
                 line += 1
     buffer = io.BytesIO()
     book.save(buffer)

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
@@ -23,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from portal import pdf
+from portal import pdf, spreadsheets
 from portal.db import get_or_404, session
 from portal.errors import DomainError
 from portal.forms import ConfirmForm, show_domain_error
@@ -253,8 +252,5 @@ def summary_pdf(call_id: int):
 def summary_xlsx(call_id: int):
     call = _load_call(call_id)
     content = ranking_service.summary_xlsx(ranking_service.summary_sheet(session, call))
-    response = Response(content, mimetype=ranking_service.XLSX_MIMETYPE)
-    response.headers.set("Content-Disposition", "attachment",
-                         filename=f"summary-{call.code}.xlsx")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return spreadsheets.download(content, spreadsheets.XLSX_MIMETYPE,
+                                 f"summary-{call.code}.xlsx")

@@ -95,6 +95,9 @@ def _render_dashboard(role: Role):
             .order_by(Application.id.desc())
         ).all()
         context["open_calls"] = _open_calls()
+        from portal.services.reports import due_reports_of
+
+        context["reports_due"] = due_reports_of(session, org.id) if org else []
     elif role == Role.CHAIR:
         counts = dict(session.execute(
             select(Application.call_id, func.count())
@@ -114,6 +117,10 @@ def _render_dashboard(role: Role):
             select(func.count()).select_from(Assignment)
             .where(Assignment.reviewer_id == current_user.id)
         )
+    elif role == Role.FINANCE:
+        from portal.services.payments import calls_with_funded_projects
+
+        context["calls"] = calls_with_funded_projects(session)
     return render_template(f"dashboard/{role.value}.html", **context)
 
 
