@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g
+from flask import Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import BigInteger, DateTime, MetaData, Select, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -102,8 +102,10 @@ class Base(DeclarativeBase):
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15000) -> Engine:
     """Create the engine. On SQLite: foreign keys on, WAL, a busy timeout, and every
-    transaction opened with BEGIN IMMEDIATE, so a write never fails half-way on a lock
-    taken after it started reading."""
+    transaction that may write opened with BEGIN IMMEDIATE, so a write never fails half-way
+    on a lock taken after it started reading. Pages read with GET never write (no state
+    change on GET), so their transactions begin deferred: under WAL they read a snapshot
+    without holding the write lock, and a long page (a PDF) never blocks anybody."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
 
@@ -123,9 +125,18 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15000) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql(_sqlite_begin_statement())
 
     return engine
+
+
+_READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _sqlite_begin_statement() -> str:
+    if has_request_context() and request.method in _READ_ONLY_METHODS:
+        return "BEGIN"
+    return "BEGIN IMMEDIATE"
 
 
 class Database:

@@ -57,6 +57,7 @@ class Action(enum.StrEnum):
     VIEW_REPORT = "view_report"
     EDIT_REPORT = "edit_report"
     REVIEW_REPORT = "review_report"
+    EDIT_ADMINISTRATION_DETAILS = "edit_administration_details"
 
 
 # Actions on records the user may not even know exist: refusing them answers 404, not 403.
@@ -207,8 +208,24 @@ def _may_edit_report(user: User, report: Report) -> bool:
 
 
 def _may_review_report(user: User, report: Report) -> bool:
-    """Granted if: the user is finance or the chair and the report has been submitted."""
-    return user.has_role(Role.FINANCE, Role.CHAIR) and report.status == ReportStatus.SUBMITTED
+    """Granted if: the user is finance or the chair, the report has been submitted, and the
+    user is not of the report's own library (a library never accepts its own report,
+    whatever roles its staff hold)."""
+    own_library = (
+        user.organisation_id is not None
+        and user.organisation_id == report.agreement.application.organisation_id
+    )
+    return (
+        user.has_role(Role.FINANCE, Role.CHAIR)
+        and report.status == ReportStatus.SUBMITTED
+        and not own_library
+    )
+
+
+def _may_edit_administration_details(user: User, obj: Any) -> bool:
+    """Granted if: the user is finance, who prepare the agreements, or the admin, who runs
+    the portal (the grantor's details that agreements print)."""
+    return user.has_role(Role.FINANCE, Role.ADMIN)
 
 
 def _may_view_own_results(user: User, app: Application) -> bool:
@@ -260,6 +277,7 @@ _PREDICATES: dict[Action, Callable[[User, Any], bool]] = {
     Action.VIEW_REPORT: _may_view_report,
     Action.EDIT_REPORT: _may_edit_report,
     Action.REVIEW_REPORT: _may_review_report,
+    Action.EDIT_ADMINISTRATION_DETAILS: _may_edit_administration_details,
 }
 
 

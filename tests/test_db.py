@@ -126,3 +126,36 @@ def test_users_email_is_unique(db, create_user):
     db.add(User(email="same@example.test", full_name="x", password_hash="x"))
     with pytest.raises(IntegrityError):
         db.flush()
+
+
+def test_sqlite_reads_on_get_do_not_hold_the_write_lock(app, tmp_path):
+    """A page read with GET begins deferred; anything else begins IMMEDIATE."""
+    from portal.db import _sqlite_begin_statement
+
+    with app.test_request_context(method="GET"):
+        assert _sqlite_begin_statement() == "BEGIN"
+    with app.test_request_context(method="POST"):
+        assert _sqlite_begin_statement() == "BEGIN IMMEDIATE"
+    assert _sqlite_begin_statement() == "BEGIN IMMEDIATE"  # command line, background jobs
+
+
+def test_a_long_get_does_not_block_a_writer(tmp_path):
+    """Two connections: a GET-style reader holding its transaction open, and a writer that
+    must not wait for it (WAL readers do not block writers)."""
+    from portal.db import make_engine
+    from tests.conftest import make_test_app
+
+    url = f"sqlite:///{tmp_path}/wal.sqlite3"
+    flask_app = make_test_app(url, str(tmp_path), SQLITE_BUSY_TIMEOUT_MS=200)
+    engine = make_engine(url, sqlite_busy_timeout_ms=200)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (x INTEGER)"))
+    reader = engine.connect()
+    with flask_app.test_request_context(method="GET"):
+        reader.begin()
+        reader.execute(text("SELECT * FROM t")).all()
+    with engine.begin() as writer:  # would raise "database is locked" under IMMEDIATE
+        writer.execute(text("INSERT INTO t VALUES (1)"))
+    reader.rollback()
+    reader.close()
+    engine.dispose()

@@ -404,12 +404,6 @@ def upload_scan(
     return agreement
 
 
-def may_edit_administration_details(user: User) -> bool:
-    """Finance, who prepare the agreements, and the admin, who runs the portal, keep the
-    administration's details."""
-    return can(user, Action.MANAGE_FINANCE) or can(user, Action.ADMINISTER)
-
-
 def update_administration_details(
     session: Session, data: dict[str, Any], *, actor: User
 ) -> AdministrationDetails:
@@ -417,7 +411,7 @@ def update_administration_details(
     checks of an organisation's (INN, KPP, OGRN, BIK and the accounts against the BIK).
     Creates the one row the first time. Raises PermissionError for anyone else and
     DomainError naming the first wrong field."""
-    if not may_edit_administration_details(actor):
+    if not can(actor, Action.EDIT_ADMINISTRATION_DETAILS):
         raise PermissionError("administration_details")
     checked = clean_organisation_data({key: data.get(key, "") for key in ADMINISTRATION_FIELDS})
     values = {key: checked[key] for key in ADMINISTRATION_FIELDS}

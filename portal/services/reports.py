@@ -577,19 +577,9 @@ def ensure_reviewable(report: Report) -> None:
         )
 
 
-def may_decide(actor: Any, report: Report) -> bool:
-    """REVIEW_REPORT (finance or the chair, the report submitted), and never a member of the
-    report's own library: a library does not accept its own report, whatever roles its
-    staff hold."""
-    return can(actor, Action.REVIEW_REPORT, report) and (
-        actor.organisation_id is None
-        or actor.organisation_id != report.agreement.application.organisation_id
-    )
-
-
 def _begin_review(report: Report, actor: User) -> ReportRound:
     ensure_reviewable(report)
-    if not may_decide(actor, report):
+    if not can(actor, Action.REVIEW_REPORT, report):
         raise PermissionError("review report")
     open_rounds = [r for r in report.rounds if r.outcome is None]
     if not open_rounds:  # pragma: no cover - submission always opens one

@@ -197,7 +197,7 @@ def _require_settings(edit: bool) -> None:
     """Finance and the admin edit the details; the chair may read them; anyone else 403."""
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())
-    allowed = service.may_edit_administration_details(current_user) or (
+    allowed = can(current_user, Action.EDIT_ADMINISTRATION_DETAILS) or (
         not edit and can(current_user, Action.VIEW_FINANCE)
     )
     if not allowed:
@@ -208,7 +208,7 @@ def _require_settings(edit: bool) -> None:
 def settings():
     _require_settings(edit=request.method == "POST")
     details = service.administration_details(session)
-    editing = service.may_edit_administration_details(current_user)
+    editing = can(current_user, Action.EDIT_ADMINISTRATION_DETAILS)
     form = AdministrationForm(obj=details if request.method == "GET" else None)
     status = 200
     if editing and form.validate_on_submit():

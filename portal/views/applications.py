@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
@@ -17,7 +18,7 @@ from portal.errors import DomainError
 from portal.forms import ConfirmForm, show_domain_error
 from portal.forms.admin import RejectForm
 from portal.forms.applications import FIELD_FORMS, ROW_FORMS, RowsForm
-from portal.models import Application, Call
+from portal.models import Agreement, Application, Call
 from portal.money import summarise_budget
 from portal.permissions import Action, can, require
 from portal.services import applications as service
@@ -52,10 +53,11 @@ def view(app_id: int):
     app = _load(app_id)
     editable = can(current_user, Action.EDIT_APPLICATION, app)
     issues = check_application(app) if editable else []
+    agreement = session.scalar(select(Agreement).where(Agreement.application_id == app.id))
     return render_template(
         "applications/application_view.html", app=app, editable=editable, issues=issues,
         sections=SECTIONS, complete=complete_sections(app, issues) if editable else {},
-        summary=summarise_budget(app.budget_lines), confirm=ConfirmForm(),
+        summary=summarise_budget(app.budget_lines), confirm=ConfirmForm(), agreement=agreement,
     )
 
 

@@ -77,7 +77,7 @@ def _load_for_review(report_id: int) -> Report:
     decides on its own report)."""
     report = _load(report_id)
     service.ensure_reviewable(report)
-    if not service.may_decide(current_user, report):
+    if not can(current_user, Action.REVIEW_REPORT, report):
         abort(403)
     return report
 
@@ -111,7 +111,7 @@ def _page(report: Report, *, posted: dict[str, Any] | None = None,
     its user typed and its errors."""
     posted = posted or {}
     editable = can(current_user, Action.EDIT_REPORT, report)
-    reviewable = service.may_decide(current_user, report)
+    reviewable = can(current_user, Action.REVIEW_REPORT, report)
     summary = service.summarise_spending(report)
     forms: dict[str, Any] = {}
     if editable:
