@@ -3,7 +3,8 @@ the account, so that e-mails follow it)."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, has_app_context, has_request_context, request
+from flask_babel import get_locale
 from flask_login import current_user
 
 from portal.config import PROJECT_ROOT
@@ -25,6 +26,14 @@ def select_locale() -> str:
         if current_user.locale in languages:
             return current_user.locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def current_locale() -> str:
+    """The language of what is being written now: the request's, or the default outside a
+    request (and inside `force_locale`, the forced one); Russian outside the application."""
+    if not has_app_context():
+        return "ru"
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
 def init_i18n(app: Flask) -> None:

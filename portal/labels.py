@@ -160,5 +160,5 @@ JOB_STATUS_LABELS = {
     JobStatus.QUEUED: _l("waiting to start"),
     JobStatus.RUNNING: _l("in progress"),
     JobStatus.DONE: _l("ready"),
-    JobStatus.FAILED: _l("failed"),
+    JobStatus.FAILED: _l("could not be prepared"),
 }

@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, request
-from flask_babel import format_datetime, get_locale, get_timezone
+from flask_babel import format_datetime, get_timezone
 
 from portal import labels
+from portal.i18n import current_locale
 from portal.models import Role
 from portal.money import format_money, format_number, format_percent
 from portal.permissions import Action, can
@@ -25,10 +26,6 @@ def format_moment(value: datetime | None) -> str:
     return f"{format_datetime(value, 'dd.MM.yyyy HH:mm')} {label}"
 
 
-def _locale() -> str:
-    return str(get_locale() or "ru")
-
-
 def format_date(value: date | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "—"
 
@@ -37,9 +34,9 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["day"] = format_date
     app.jinja_env.globals["zip"] = zip
-    app.jinja_env.filters["money"] = lambda value: format_money(value, _locale())
-    app.jinja_env.filters["percent"] = lambda value: format_percent(value, _locale())
-    app.jinja_env.filters["number"] = lambda value: format_number(value, _locale())
+    app.jinja_env.filters["money"] = lambda value: format_money(value, current_locale())
+    app.jinja_env.filters["percent"] = lambda value: format_percent(value, current_locale())
+    app.jinja_env.filters["number"] = lambda value: format_number(value, current_locale())
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
@@ -51,6 +48,6 @@ def init_templating(app: Flask) -> None:
             "Role": Role,
             **{name: getattr(labels, name) for name in dir(labels) if name.endswith("_LABELS")},
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
-            "current_locale": str(get_locale() or "ru"),
+            "current_locale": current_locale(),
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

@@ -815,7 +815,7 @@ def slow_sum(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def decide_in_own_session(live_app: Flask, app_id: int, chair_id: int) -> str:
-    with live_app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+    with live_app.test_request_context(method="POST", headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
         session = database.sessionmaker()
         try:
             app = session.get(Application, app_id)

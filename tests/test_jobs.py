@@ -893,7 +893,7 @@ def test_people_asking_at_once_start_one_job(live_app, monkeypatch):
     monkeypatch.setattr(jobs, "budgets_zip_state", slow_state)
 
     def ask(index: int) -> int:
-        with live_app.test_request_context():
+        with live_app.test_request_context(method="POST"):
             session = database.sessionmaker()
             try:
                 call = session.get(Call, seeded["call_id"])

@@ -280,7 +280,7 @@ def seed_live_agreement(live_app: Flask, *, already_paid: Decimal = ZERO) -> tup
     """A signed agreement of 225 000 with its advance of 112 500 released, committed, and
     `already_paid` of the advance paid (the project then reporting); returns the advance's
     id and a finance user's id."""
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         session = database.sessionmaker()
         n = next(_live_counter)
         org = create_org_service(session, {
@@ -355,7 +355,7 @@ def run_together(work: Callable[[int], Any], count: int) -> list[Any]:
 
 
 def pay_in_own_session(live_app: Flask, tranche_id: int, finance_id: int, index: int) -> str:
-    with live_app.test_request_context(headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
+    with live_app.test_request_context(method="POST", headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}):
         session = database.sessionmaker()
         try:
             tranche = session.get(Tranche, tranche_id)

@@ -7,11 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 from babel.numbers import format_decimal
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from portal.i18n import current_locale
 from portal.money import format_number, parse_decimal
 
 
@@ -67,7 +67,7 @@ class DecimalTextField(StringField):
         if self.data is None:
             return ""
         pattern = "0.00" if self.places == 2 else "0." + "#" * self.places
-        return format_decimal(Decimal(self.data), format=pattern, locale=str(get_locale() or "ru"))
+        return format_decimal(Decimal(self.data), format=pattern, locale=current_locale())
 
 
 class LinesField(TextAreaField):

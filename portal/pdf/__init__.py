@@ -27,6 +27,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from portal.config import PROJECT_ROOT
 from portal.db import utcnow
+from portal.i18n import current_locale
 from portal.models import Application, BudgetCategory, BudgetLine, Call, Review
 from portal.money import BudgetSummary, Sources, percent_of, summarise_budget
 from portal.services.checks import SECTIONS
@@ -394,7 +395,6 @@ def agreement_pdf(agreement: Any) -> bytes:
     bank details, the subject, the approved amount in figures and in words, the approved
     budget by category and source, the payment schedule, the reporting dates and the
     signatures. Marked as a draft on every page until it is signed."""
-    from flask_babel import get_locale
     from sqlalchemy.orm import object_session
 
     from portal.models import AgreementStatus
@@ -408,7 +408,7 @@ def agreement_pdf(agreement: Any) -> bytes:
         "agreement.html", app=app, agreement=agreement, summary=summary,
         sources=source_shares(summary),
         administration=administration_details(session) if session is not None else None,
-        amount_words=amount_in_words(agreement.amount, str(get_locale() or "ru")),
+        amount_words=amount_in_words(agreement.amount, current_locale()),
         is_signed=agreement.status == AgreementStatus.SIGNED,
         document_title=_("Grant agreement No. %(number)s", number=agreement.number),
     )

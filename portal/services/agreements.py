@@ -12,8 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, has_request_context
-from flask_babel import get_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 
 from portal.db import utcnow
 from portal.errors import ConflictError, DomainError
+from portal.i18n import current_locale
 from portal.models import (
     AdministrationDetails,
     Agreement,
@@ -76,7 +76,7 @@ ScheduleRow = tuple[date, Decimal, TrancheCondition | str]
 
 
 def _money(amount: Decimal) -> str:
-    return format_money(amount, str(get_locale() or "ru") if has_request_context() else "ru")
+    return format_money(amount, current_locale())
 
 
 def _require_finance(actor: User) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from portal.i18n import current_locale
 from portal.labels import BUDGET_CATEGORY_LABELS
 from portal.models import Application, BudgetCategory, CapBasis
 from portal.money import format_money, format_percent, percent_of, sources_add_up, summarise_budget
@@ -34,17 +33,13 @@ class Issue:
     message: str
 
 
-def _locale() -> str:
-    return str(get_locale() or "ru") if has_request_context() else "ru"
-
-
 def _missing(section: str, anchor: str, label: object) -> Issue:
     return Issue(section, anchor, str(_l("%(field)s is not filled in.", field=label)))
 
 
 def check_application(app: Application) -> list[Issue]:
     """All problems that stop `app` from being submitted, in the order of the form."""
-    loc = _locale()
+    loc = current_locale()
     call = app.call
     issues: list[Issue] = []
 

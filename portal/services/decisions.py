@@ -16,14 +16,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.errors import ConflictError, DomainError
+from portal.i18n import current_locale
 from portal.models import (
     Application,
     ApplicationStatus,
@@ -50,12 +49,8 @@ DECIDABLE = (DecisionOutcome.FUNDED, DecisionOutcome.NOT_FUNDED, DecisionOutcome
 NOT_YET_REVIEWED = (S.ELIGIBLE, S.IN_REVIEW)
 
 
-def _locale() -> str:
-    return str(get_locale() or "ru") if has_request_context() else "ru"
-
-
 def _money(amount: Decimal) -> str:
-    return format_money(amount, _locale())
+    return format_money(amount, current_locale())
 
 
 # --- reading under the lock -----------------------------------------------------------------

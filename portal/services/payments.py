@@ -17,13 +17,14 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from portal.db import KOPECK, utcnow
 from portal.errors import ConflictError, DomainError
+from portal.i18n import current_locale
 from portal.labels import BUDGET_CATEGORY_LABELS, REPORT_KIND_LABELS, TRANCHE_CONDITION_LABELS
 from portal.models import (
     Agreement,
@@ -53,7 +54,7 @@ ORDER_NUMBER_MAX = 40  # Payment.order_number
 
 
 def _money(amount: Decimal) -> str:
-    return format_money(amount, str(get_locale() or "ru"))
+    return format_money(amount, current_locale())
 
 
 def _today(call: Call, now: datetime | None = None) -> date:

@@ -14,8 +14,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context
-from flask_babel import get_locale
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager, lazyload
@@ -23,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 
 from portal.db import utcnow
 from portal.errors import ConflictError, DomainError
+from portal.i18n import current_locale
 from portal.labels import REPORT_KIND_LABELS, REPORT_STATUS_LABELS
 from portal.models import (
     Agreement,
@@ -67,10 +67,6 @@ from portal.workflow import apply_transition
 # A reminder goes this many days (or fewer) before a report's due date, and one more once
 # the date has passed without a submission.
 REMIND_BEFORE_DAYS = 7
-
-
-def _locale() -> str:
-    return str(get_locale() or "ru") if has_request_context() else "ru"
 
 
 # --- plan against actual -------------------------------------------------------------------
@@ -276,7 +272,7 @@ def report_problems(report: Report, summary: SpendingSummary | None = None) -> l
                 "spending", f"spending-line-{row.number}",
                 str(_l("Give the spending on %(line)s (0 when nothing was spent on it).",
                        line=line_label(row)))))
-    tolerance = format_percent(summary.tolerance_percent, _locale())
+    tolerance = format_percent(summary.tolerance_percent, current_locale())
     for row in summary.unjustified:
         problems.append(Problem(
             "spending", f"spending-line-{row.number}",

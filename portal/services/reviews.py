@@ -9,13 +9,13 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from portal.db import utcnow
 from portal.errors import ConflictError, DomainError
+from portal.i18n import current_locale
 from portal.models import (
     Application,
     ApplicationStatus,
@@ -244,7 +244,7 @@ def _check_amount(app: Application, recommendation: Recommendation | None,
         raise DomainError(
             _l("The recommended amount must be more than zero and no more than the amount "
                "requested, %(requested)s.",
-               requested=format_money(requested, str(get_locale() or "ru"))),
+               requested=format_money(requested, current_locale())),
             field="recommended_amount",
         )
     return amount

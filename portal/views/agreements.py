@@ -17,7 +17,6 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -27,6 +26,7 @@ from portal.errors import DomainError
 from portal.extensions import login_manager
 from portal.forms import ConfirmForm, show_domain_error
 from portal.forms.agreements import AdministrationForm, ScanForm, ScheduleForm, SignForm
+from portal.i18n import current_locale
 from portal.models import Agreement, AgreementStatus, Application, ApplicationStatus
 from portal.money import amount_in_words, summarise_budget
 from portal.permissions import FUNDED_STATUSES, Action, can, require
@@ -77,7 +77,7 @@ def _page(app: Application, agreement: Agreement | None, *,
     if failed is not None:
         forms[failed[0]] = failed[1]
     decision = service.funded_decision(session, app)
-    locale = str(get_locale() or "ru")
+    locale = current_locale()
     amount = agreement.amount if agreement else (decision.approved_amount if decision else None)
     details = service.administration_details(session)
     return render_template(

@@ -7,7 +7,6 @@ reports and the archive of all budgets have blueprints of their own.)"""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,6 +15,7 @@ from portal.db import get_or_404, session
 from portal.errors import DomainError
 from portal.forms import show_domain_error
 from portal.forms.finance import PaymentForm
+from portal.i18n import current_locale
 from portal.models import Agreement, Call, Tranche
 from portal.money import format_money
 from portal.permissions import Action, can, require
@@ -92,7 +92,7 @@ def record_payment(tranche_id: int):
     session.commit()
     flash(_("The payment of %(amount)s (payment order %(order)s) on tranche %(n)d of "
             "agreement No. %(number)s is recorded.",
-            amount=format_money(payment.amount, str(get_locale() or "ru")),
+            amount=format_money(payment.amount, current_locale()),
             order=payment.order_number, n=tranche.number, number=agreement.number),
           "success")
     return redirect(_call_url(call.id, tranche.id))
