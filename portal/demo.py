@@ -5,7 +5,10 @@ calls with applications of the demo libraries, all made through the services:
 - last year's round, which went all the way: five applications screened, reviewed by two
   reviewers each, decided within the fund (two funded in full, one with a reduced amount,
   one on the reserve list, one not funded) and final, so its protocol, ranking and the
-  applicants' results have real content;
+  applicants' results have real content; then the administration's details filled in, the
+  three agreements signed, two advances paid and one not yet, one project's interim report
+  accepted (its second tranche paid) and its final report returned for a corrected act,
+  another's interim report submitted late and waiting for finance, the third's overdue;
 - a special call that closed a few days ago and is in review: five applications screened
   (one not admitted), reviewers assigned automatically, some reviews submitted, one
   application flagged for the reviewers' disagreement, one conflict of interest declared,
@@ -28,6 +31,8 @@ from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.models import (
+    AdministrationDetails,
+    Agreement,
     Application,
     Assignment,
     AuditEvent,
@@ -37,12 +42,21 @@ from portal.models import (
     DecisionOutcome,
     Organisation,
     OutboxMessage,
+    Payment,
     Recommendation,
+    Report,
     Role,
+    TrancheCondition,
     User,
 )
 from portal.money import HUNDRED, line_total, summarise_budget, to_kopecks
 from portal.services.accounts import create_user
+from portal.services.agreements import (
+    prepare_agreement,
+    set_schedule,
+    sign_agreement,
+    update_administration_details,
+)
 from portal.services.applications import (
     save_fields,
     save_rows,
@@ -54,6 +68,15 @@ from portal.services.calls import create_call, publish_call
 from portal.services.checks import check_application
 from portal.services.decisions import decide, finalise_decisions
 from portal.services.organisations import create_organisation
+from portal.services.payments import record_payment
+from portal.services.reports import (
+    accept_report,
+    return_report,
+    save_indicator_results,
+    save_narrative,
+    save_spending,
+    submit_report,
+)
 from portal.services.reviews import declare_conflict, save_review, submit_review
 from portal.services.screening import screen_application
 
@@ -1901,7 +1924,9 @@ class DemoCall:
     `open_days` days, and its projects run the year after it opened. All its applications
     were submitted and screened; the reviews came in over `review_days` days after the
     assignment; the committee decided `decided_after_days` days after the closing (None:
-    not yet)."""
+    not yet). With `finance`, its funded projects go on to agreements, payments and reports
+    (see _seed_finance), and its dates are those of the latest round whose projects have
+    held their last events by the seeding (see _finance_closing)."""
 
     title: str
     description: str
@@ -1914,21 +1939,184 @@ class DemoCall:
     review_days: int
     decided_after_days: int | None
     applications: tuple[DemoApplication, ...]
+    finance: bool = False
 
 
 PAST_CALLS = (
-    # Last year's round of the open call, closed a year before it will: decided and final.
+    # Last year's round of the open call, closed a year before it will (or the round before,
+    # when this year's projects are still running): decided, final, agreements signed, money
+    # paid, reports in.
     DemoCall(DEMO_CALL_TITLE, DEMO_CALL_DESCRIPTION, DEMO_DIRECTIONS, closed_days_ago=344,
              open_days=27, fund="3800000.00", max_grant="1500000.00", cofinancing="15",
              review_days=18, decided_after_days=30,
              applications=(ROBOTICS_LAB, LITERARY_ROUTES, UNIFIED_CATALOGUE, VOLUNTEERS,
-                           SUMMER_READING_ROOM)),
+                           SUMMER_READING_ROOM), finance=True),
     # A special call that closed a few days ago: screened, assigned, some reviews in.
     DemoCall(FAMILY_CALL_TITLE, FAMILY_CALL_DESCRIPTION, FAMILY_DIRECTIONS, closed_days_ago=4,
              open_days=42, fund="4000000.00", max_grant="1200000.00", cofinancing="20",
              review_days=1, decided_after_days=None,
              applications=(FAMILY_SATURDAYS, BARRIER_FREE, EARLY_READING, GENERATIONS,
                            READING_ROOM)),
+)
+
+
+# --- after the decisions: the administration, agreements, payments and reports ---------------
+
+FINANCE = "finance@vektor.demo"
+
+# The closed call's projects hold their last events by mid-November: the demo's final report
+# (submitted five days before the seeding) needs that, so a call seeded earlier in the year is
+# the round before (see _finance_closing).
+FINAL_EVENTS_HELD = (11, 16)
+
+
+def _administration_data() -> dict[str, str]:
+    """The grantor's details that agreements print: a treasury account, as a municipality
+    has, its check digits put in place by the demo helpers."""
+    bik = "012748051"
+    return {
+        "full_name": "Администрация муниципального образования «Светлогорский городской "
+                     "округ»",
+        "short_name": "Администрация Светлогорского городского округа",
+        "inn": demo_inn("391200456"), "kpp": "391201001", "ogrn": demo_ogrn("102391000456"),
+        "address": "238560, Калининградская обл., г. Светлогорск, Калининградский пр-т, д. 72",
+        "head_name": "Дмитрий Олегович Зайцев", "head_position": "Глава администрации",
+        "bank_name": "Отделение Калининград Банка России // УФК по Калининградской области "
+                     "г. Калининград",
+        "bik": bik, "correspondent_account": "40102810545370000028",
+        "settlement_account": demo_account(bik, "0323164327723000350"),
+    }
+
+
+@dataclass(frozen=True)
+class DemoReport:
+    """What a library writes in a report. `results` give each indicator of the application,
+    in its order, the value achieved and a comment (none at all: not filled in yet);
+    `spending` gives each budget line, in its order, what was spent: "=" as planned, "-"
+    nothing said yet, an amount split between the sources as the plan splits the line, or
+    "requested/own/partner"; `justifications` explain, by line number, the lines that move
+    beyond the call's tolerance."""
+
+    narrative: str
+    results: tuple[tuple[str, str], ...] = ()
+    spending: tuple[str, ...] = ()
+    justifications: tuple[tuple[int, str], ...] = ()
+
+
+# «Литературный Светлогорск» (library2): on time, accepted; its final report returned.
+ROUTES_INTERIM = DemoReport(
+    narrative=(
+        "Все 36 треков аудиогида по трём маршрутам готовы и опубликованы. Автор-составитель "
+        "и краевед отобрали материалы о 40 писателях и поэтах из краеведческого фонда "
+        "библиотеки, научное редактирование закончено в апреле. В мае актёры областного "
+        "драматического театра записали треки в студии: запись заняла 21 час вместо 24 "
+        "запланированных. Аудиогид размещён на сайте библиотеки и на онлайн-картах.\n\n"
+        "В июне установлены 22 знака с QR-кодами; последние два, на набережной, ставятся "
+        "после согласования мест с администрацией, их оплата — во втором периоде. Поставщик "
+        "поднял цену знака с 14 800 до 15 250 ₽, разницу покроет экономия на аренде студии. "
+        "Место для «книжных остановок» на променаде согласовано только в июле, поэтому полки "
+        "и книги для них закупаются во втором периоде.\n\n"
+        "С 15 июня библиотекари и волонтёры, обученные на июньском семинаре, провели девять "
+        "экскурсий с радиогидами для 164 человек. Первый тираж карты-путеводителя, 2 500 "
+        "экземпляров, передан в санатории, гостиницы и туристско-информационный центр; "
+        "«Вестник Светлогорска» опубликовал три материала о маршрутах."
+    ),
+    results=(
+        ("4860", "Статистика сайта и онлайн-карт на 12 июля"),
+        ("164", "Девять экскурсий с 15 июня"),
+        ("0", "Полки появятся в июле, после согласования места на променаде"),
+        ("640", "С начала года; за те же месяцы прошлого года — 410"),
+    ),
+    spending=("=", "=", "=", "45920", "75600", "=", "=", "7250", "282220/53280/0", "0",
+              "114900", "0", "46500", "0", "0", "23400", "=", "12400"),
+)
+ROUTES_INTERIM_ACCEPTED = (
+    "Отчёт принят: расходы подтверждены документами, показатели соответствуют плану первого "
+    "периода. Второй транш будет перечислен в течение десяти рабочих дней."
+)
+ROUTES_FINAL = DemoReport(
+    narrative=(
+        "Проект выполнен. Три литературных маршрута — «Старый Раушен в литературе», "
+        "«Писатели на отдыхе: советский курорт» и «Светлогорск в современной прозе и "
+        "поэзии» — работают с июня: 24 знака с QR-кодами ведут к 36 трекам аудиогида, "
+        "которые за сезон прослушали 13 420 раз. С 15 июня по 30 сентября библиотекари и 12 "
+        "волонтёров-экскурсоводов провели 32 экскурсии для 642 человек, в том числе для "
+        "отдыхающих трёх санаториев.\n\n"
+        "Три «книжные остановки» открылись в июле, когда согласовали места на променаде; за "
+        "сезон с них взяли 1 380 книг — меньше цели, потому что полки проработали на месяц "
+        "меньше задуманного. 148 книг писателей — героев маршрутов пополнили полки и "
+        "выставку, второй тираж карты-путеводителя напечатан в августе. Выставку «Писатели на "
+        "отдыхе», открытую с октября, посетили 1 120 человек; конференция краеведов прошла в "
+        "конце октября. Выдача краеведческой литературы за год — 1 465 экземпляров против 900 "
+        "в прошлом году.\n\n"
+        "Экономия на аренде студии, 10 800 ₽, покрыла подорожание знаков. Неизрасходованный "
+        "остаток субсидии, 9 180 ₽, библиотека вернёт в бюджет округа. Маршруты и аудиогид "
+        "остаются в работе: в следующем сезоне экскурсии поведут волонтёры."
+    ),
+    results=(
+        ("13420", "Статистика сайта и онлайн-карт за сезон"),
+        ("642", "32 экскурсии с июня по сентябрь"),
+        ("1380", "Ниже цели: «книжные остановки» открылись в июле, а не в июне"),
+        ("1465", "За год; в прошлом году — 900"),
+    ),
+    spending=("=", "=", "=", "=", "75600", "=", "=", "=", "312720/53280/0", "136800",
+              "114900", "94720", "=", "61500", "20350", "=", "=", "17900"),
+    justifications=((5, "Запись заняла 21 час вместо 24: актёры театра отрепетировали тексты "
+                        "заранее, повторные дубли почти не понадобились. Сэкономленные "
+                        "10 800 ₽ направлены на информационные знаки (строка 9), которые "
+                        "подорожали у поставщика с 14 800 до 15 250 ₽ за знак."),),
+)
+ROUTES_FINAL_RETURNED = (
+    "Исправьте, пожалуйста, акт сдачи-приёмки работ по выставке «Писатели на отдыхе» "
+    "(строка 14): в акте указано 63 500 ₽, а в отчёте и в платёжном поручении — 61 500 ₽. "
+    "Приложите к отчёту исправленный акт, подписанный подрядчиком, и отправьте отчёт "
+    "повторно. По остальным разделам замечаний нет."
+)
+
+# «Радуга-Лаб» (library3): its interim report came in late and waits for finance.
+ROBOTICS_INTERIM = DemoReport(
+    narrative=(
+        "Мастерская «Радуга-Лаб» открылась 5 мая. В марте и апреле закуплены наборы по "
+        "робототехнике для младших и старших групп, лицензии среды программирования и шкафы "
+        "для хранения наборов; столы и стулья библиотека купила за свой счёт. Два "
+        "библиотекаря прошли курсы «Образовательная робототехника в библиотеке» и ведут "
+        "занятия вместе с педагогом Центра детского творчества.\n\n"
+        "С мая по июль три группы по 16 детей прошли модуль «Первые роботы» — 48 занятий; "
+        "треть мест отдана детям из многодетных и малообеспеченных семей. На «Читательских "
+        "лабораториях» дети читают научно-популярные книги из фонда библиотеки и собирают "
+        "модели по их сюжетам: выдача научно-популярной литературы детям выросла на треть.\n\n"
+        "Наборы для младших групп подорожали (39 800 ₽ вместо 38 900 ₽), перерасход в "
+        "пределах допустимого отклонения. Из шести ноутбуков пока куплены два; остальные, "
+        "3D-принтер, пластик, графические планшеты и новые книги закупаются после второго "
+        "транша, до тех пор занятия идут на компьютерах читального зала.\n\n"
+        "Отчёт представлен позже срока: главный бухгалтер библиотеки летом долго болела, и "
+        "документы о расходах удалось собрать только сейчас. Приносим извинения."
+    ),
+    results=(
+        ("48", "Три группы закончили модуль «Первые роботы»"),
+        ("48", "По 16 занятий в трёх группах; 20 из них вёл педагог Центра детского "
+               "творчества"),
+        ("1520", "С начала года; за те же месяцы прошлого года — 1 130"),
+        ("0", "Фестиваль «Робо-Радуга» пройдёт в конце ноября"),
+    ),
+    spending=("238800", "0", "=", "105980", "=", "0", "0", "0", "=", "=", "36400", "0", "=",
+              "44000", "34440", "0", "0", "0", "=", "12300"),
+)
+
+# «Один билет — три библиотеки» (library1): the advance is not paid; the interim report is
+# overdue, a draft begun.
+CATALOGUE_INTERIM_DRAFT = DemoReport(
+    narrative=(
+        "Черновик, дополняется.\n\n"
+        "Аванс по соглашению пока не поступил, поэтому работы первого периода ЦБС ведёт за "
+        "счёт собственных средств: оплачена доля библиотеки в годовой лицензии облачной АБИС, "
+        "сотрудники филиалов с апреля вводят в каталог фонды Приморья и Донского (около 5 200 "
+        "записей), первый этап ретроконверсии сторонней организацией оплачен из средств "
+        "библиотеки. Перенос 28 000 записей из старой программы и закупка RFID-меток, станции "
+        "самообслуживания и принтера карт начнутся, когда поступит аванс."
+    ),
+    spending=("0/46500/0", "-", "0/29000/0", "57400", "-", "-", "-", "-", "-", "-", "-", "-",
+              "-", "-", "-", "-", "-"),
 )
 
 
@@ -2000,11 +2188,13 @@ def _seed_open_call(session: Session, users: dict[str, User], now: datetime) -> 
     return call
 
 
-# What the services stamp from the real clock rather than from the `now` they are given.
+# What the services stamp from the real clock rather than from the `now` they are given
+# (or may, when not given one: payments).
 CLOCK_STAMPS: tuple[tuple[type[Any], str], ...] = (
     (Call, "created_at"), (Application, "created_at"), (Application, "updated_at"),
     (CallReviewer, "added_at"), (Assignment, "created_at"), (AuditEvent, "occurred_at"),
-    (OutboxMessage, "created_at"),
+    (OutboxMessage, "created_at"), (AdministrationDetails, "updated_at"),
+    (Agreement, "created_at"), (Payment, "recorded_at"), (Report, "updated_at"),
 )
 
 
@@ -2068,13 +2258,17 @@ def _seed_past_call(session: Session, users: dict[str, User], demo: DemoCall,
     4. when the committee has decided: the decisions, and their finalisation a day later."""
     zone = ZoneInfo(DEMO_TIMEZONE)
     today = now.astimezone(zone).date()
-    closes = datetime.combine(today - timedelta(days=demo.closed_days_ago), time(18),
-                              tzinfo=zone)
+    closing_day = today - timedelta(days=demo.closed_days_ago)
+    if demo.finance:
+        closing_day = _finance_closing(closing_day, demo.open_days, today)
+    closes = datetime.combine(closing_day, time(18), tzinfo=zone)
     opens = datetime.combine(closes.date() - timedelta(days=demo.open_days), time(9),
                              tzinfo=zone)
     data = _call_data(demo.title, demo.description, demo.directions, opens.year + 1,
                       opens=opens, closes=closes, fund=demo.fund, max_grant=demo.max_grant,
                       cofinancing=demo.cofinancing)
+    if demo.finance:
+        data["reporting_dates"] = _finance_reporting_dates(opens.year + 1, today)
     chair = users[CHAIR]
     with _at(session, opens - timedelta(days=3)):
         call = create_call(session, {**data, "closes_at": now + timedelta(hours=1)},
@@ -2132,10 +2326,195 @@ def _seed_past_call(session: Session, users: dict[str, User], demo: DemoCall,
     return call
 
 
+def _year_before(day: date) -> date:
+    return day.replace(year=day.year - 1, day=min(day.day, 28) if day.month == 2 else day.day)
+
+
+def _finance_closing(closing_day: date, open_days: int, today: date) -> date:
+    """The closing day of the call whose projects the demo takes through agreements,
+    payments and reports: `closing_day`, or a year earlier when its projects (which run the
+    year after it opened) would not have held their last events by `today`
+    (FINAL_EVENTS_HELD): seeded before mid-November, the round that went all the way is
+    the one before."""
+    year = (closing_day - timedelta(days=open_days)).year + 1
+    if today < date(year, *FINAL_EVENTS_HELD):
+        closing_day = _year_before(closing_day)
+    return closing_day
+
+
+def _finance_reporting_dates(year: int, today: date) -> list[str]:
+    """The reporting dates of that call: the interim report on 15 July of the implementation
+    year and the final one on 15 December or, when the seeding is on or after that day, on
+    the 15th of the next month, so that the final reports not yet written are not
+    overdue."""
+    final = date(year, 12, 15)
+    if final <= today:
+        final = (today.replace(day=1) + timedelta(days=32)).replace(day=15)
+    return [date(year, 7, 15).isoformat(), final.isoformat()]
+
+
+def _weekday(day: date, *, back: bool = False) -> date:
+    """`day`, or the nearest working day after it (before it, `back`)."""
+    step = timedelta(days=-1 if back else 1)
+    while day.weekday() >= 5:
+        day += step
+    return day
+
+
+def _spending_rows(app: Application, demo: DemoReport) -> list[dict[str, Any]]:
+    """`demo.spending` as the rows save_spending takes (see DemoReport)."""
+    justifications = dict(demo.justifications)
+    rows = []
+    for number, (line, spent) in enumerate(
+        zip(app.budget_lines, demo.spending, strict=True), start=1
+    ):
+        if spent == "-":
+            continue
+        plan = (line.requested_amount, line.own_amount, line.partner_amount)
+        if spent == "=":
+            amounts = plan
+        elif "/" in spent:
+            requested, own, partner = (Decimal(part) for part in spent.split("/"))
+            amounts = (requested, own, partner)
+        else:
+            total, planned = Decimal(spent), sum(plan)
+            own, partner = (to_kopecks(total * part / planned) for part in plan[1:])
+            amounts = (total - own - partner, own, partner)
+        rows.append({"budget_line_id": line.id, "requested_amount": amounts[0],
+                     "own_amount": amounts[1], "partner_amount": amounts[2],
+                     "justification": justifications.get(number, "")})
+    return rows
+
+
+def _write_report(session: Session, report: Report, author: User, demo: DemoReport) -> None:
+    """The library fills in `report` as `demo` says, section by section, as the report's
+    page saves it."""
+    app = report.agreement.application
+    save_narrative(session, report, demo.narrative, expected_version=report.version,
+                   actor=author)
+    if demo.results:
+        results = [
+            {"indicator_id": indicator.id, "achieved": Decimal(achieved), "comment": comment}
+            for indicator, (achieved, comment) in zip(app.indicators, demo.results, strict=True)
+        ]
+        save_indicator_results(session, report, results, expected_version=report.version,
+                               actor=author)
+    if demo.spending:
+        save_spending(session, report, _spending_rows(app, demo),
+                      expected_version=report.version, actor=author)
+
+
+def _seed_finance(session: Session, users: dict[str, User], call: Call, now: datetime) -> None:
+    """Take the funded projects of `call` on from the committee's decisions with the
+    services, each step at its own moment (see _at), by the call's calendar and all before
+    `now` (the call's dates see to it: _finance_closing, _finance_reporting_dates):
+
+    1. a week after the decisions were final (not before 19 January of the implementation
+       year) finance fills in the administration's details and prepares the three
+       agreements with the default schedule and a report per reporting date, giving
+       «Литературный Светлогорск» a 70 % advance (its purchases come before the summer
+       season); the libraries sign over the next week, and finance marks each signed;
+    2. the advances of «Радуга-Лаб» and «Литературный Светлогорск» are paid in the first
+       days of March; that of «Один билет — три библиотеки» is not paid yet (overdue);
+    3. «Литературный Светлогорск» submits its interim report two days before it is due;
+       finance accepts it a week later, which releases the second tranche, paid a week
+       after that. Its final report goes in five days before the seeding (2 December at
+       the latest), and finance returns it two days later for a corrected act;
+    4. «Радуга-Лаб» submits its interim report late, eight days before the seeding: it
+       waits for finance;
+    5. the ЦБС began its interim report twelve days before the seeding: a draft, overdue.
+
+    The final reports of the other two are drafts not due yet. The services are given each
+    step's moment where they take one (`now`; `today` when preparing an agreement, the
+    payment date); what they stamp from the clock (the details' and agreements' creation,
+    the reports' last change, audit rows, e-mails) is set to it by _at (CLOCK_STAMPS).
+    Nothing else they wrote is changed."""
+    zone = ZoneInfo(call.timezone)
+    today = now.astimezone(zone).date()
+    year = call.implementation_start.year
+    finance = users[FINANCE]
+
+    def at(day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime.combine(day, time(hour, minute), tzinfo=zone)
+
+    apps = {app.title: app for app in session.scalars(
+        select(Application).where(Application.call_id == call.id))}
+    robotics, routes, catalogue = (apps[spec.title] for spec in (ROBOTICS_LAB, LITERARY_ROUTES,
+                                                                 UNIFIED_CATALOGUE))
+    assert call.decisions_finalised_at is not None
+    finalised = call.decisions_finalised_at.astimezone(zone).date()
+    prepared = _weekday(max(finalised + timedelta(days=7), date(year, 1, 19)))
+    with _at(session, at(prepared, 9, 30)):
+        update_administration_details(session, _administration_data(), actor=finance)
+    agreements: dict[int, Agreement] = {}
+    for n, app in enumerate((robotics, routes, catalogue)):
+        with _at(session, at(prepared, 10, 15 * n)):
+            agreements[app.id] = prepare_agreement(session, app, actor=finance, today=prepared)
+    with _at(session, at(prepared, 11)):
+        agreement = agreements[routes.id]
+        advance, rest = agreement.tranches
+        first = (agreement.amount * Decimal("0.7")).quantize(Decimal("0.01"))
+        set_schedule(session, agreement, [
+            (advance.due_date, first, TrancheCondition.ON_SIGNING),
+            (rest.due_date, agreement.amount - first, TrancheCondition.AFTER_INTERIM_REPORT),
+        ], actor=finance)
+    signed = {}
+    for n, app in enumerate((robotics, routes, catalogue)):
+        signed[app.id] = _weekday(prepared + timedelta(days=7 + n))
+        moment = at(signed[app.id], 15)
+        with _at(session, moment):
+            sign_agreement(session, agreements[app.id], actor=finance, now=moment)
+
+    def pay(app: Application, number: int, day: date, order: str) -> None:
+        tranche = agreements[app.id].tranches[number - 1]
+        moment = at(day, 16)
+        with _at(session, moment):
+            record_payment(session, tranche, paid_on=day, amount=tranche.amount,
+                           order_number=order, actor=finance, now=moment)
+
+    for app, order in ((robotics, "214"), (routes, "215")):
+        pay(app, 1, _weekday(max(signed[app.id] + timedelta(days=6), date(year, 3, 2))), order)
+
+    interim, final = agreements[routes.id].reports
+    library2 = users[LITERARY_ROUTES.author]
+    submitted = _weekday(interim.due_date - timedelta(days=2), back=True)
+    with _at(session, at(submitted - timedelta(days=3), 11)):
+        _write_report(session, interim, library2, ROUTES_INTERIM)
+    with _at(session, at(submitted, 16)):
+        submit_report(session, interim, actor=library2, now=at(submitted, 16))
+    accepted = _weekday(submitted + timedelta(days=8))
+    with _at(session, at(accepted, 11)):
+        accept_report(session, interim, actor=finance, comment=ROUTES_INTERIM_ACCEPTED,
+                      now=at(accepted, 11))
+    pay(routes, 2, _weekday(accepted + timedelta(days=7)), "1187")
+    submitted = _weekday(min(date(year, 12, 2), today - timedelta(days=5)), back=True)
+    with _at(session, at(submitted - timedelta(days=1), 17)):
+        _write_report(session, final, library2, ROUTES_FINAL)
+    with _at(session, at(submitted, 12)):
+        submit_report(session, final, actor=library2, now=at(submitted, 12))
+    returned = _weekday(submitted + timedelta(days=2))
+    with _at(session, at(returned, 11, 30)):
+        return_report(session, final, actor=finance, comment=ROUTES_FINAL_RETURNED,
+                      now=at(returned, 11, 30))
+
+    interim = agreements[robotics.id].reports[0]
+    library3 = users[ROBOTICS_LAB.author]
+    submitted = _weekday(today - timedelta(days=8), back=True)
+    with _at(session, at(submitted - timedelta(days=2), 15)):
+        _write_report(session, interim, library3, ROBOTICS_INTERIM)
+    with _at(session, at(submitted, 10)):
+        submit_report(session, interim, actor=library3, now=at(submitted, 10))
+
+    interim = agreements[catalogue.id].reports[0]
+    with _at(session, at(_weekday(today - timedelta(days=12), back=True), 14)):
+        _write_report(session, interim, users[UNIFIED_CATALOGUE.author],
+                      CATALOGUE_INTERIM_DRAFT)
+
+
 def seed_demo(session: Session) -> bool:
     """Create the demo organisations, accounts and calls (of the past, then the open one)
-    with their applications unless they exist; True when created. Running it again changes
-    nothing."""
+    with their applications, and the agreements, payments and reports of the closed call,
+    unless they exist; True when created. Running it again changes nothing."""
     if session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0].email)):
         return False
     orgs: dict[str, Organisation] = {}
@@ -2157,7 +2536,9 @@ def seed_demo(session: Session) -> bool:
     now = utcnow()
     # The open call last, so that its applications come first on the applicants' pages.
     for demo in PAST_CALLS:
-        _seed_past_call(session, users, demo, now)
+        call = _seed_past_call(session, users, demo, now)
+        if demo.finance:
+            _seed_finance(session, users, call, now)
     _seed_open_call(session, users, now)
     session.flush()
     return True

@@ -355,6 +355,19 @@ def test_signing_moves_the_application_releases_the_advance_and_is_audited(
     assert event.details["released_tranches"] == [1]
 
 
+def test_dated_tranches_can_be_paid_once_signed(db, app, prepared, finance, administration):
+    half = (APPROVED / 2).quantize(D("0.01"))
+    with app.test_request_context(**EN):
+        service.set_schedule(db, prepared, [(TODAY, half, C.ON_DATE),
+                                            (TODAY, APPROVED - half, C.AFTER_FINAL_REPORT)],
+                             actor=finance)
+    signed(db, prepared, finance, app)
+    db.expire_all()
+    dated, after_report = prepared.tranches
+    assert dated.released_at == prepared.signed_at
+    assert after_report.released_at is None
+
+
 def test_signing_twice_is_refused(db, app, prepared, finance, administration):
     signed(db, prepared, finance, app)
     with app.test_request_context(**EN), pytest.raises(ConflictError, match="already signed"):

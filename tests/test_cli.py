@@ -1,15 +1,20 @@
 """The operator's commands."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+import pytest
+import time_machine
+from sqlalchemy import func, or_, select
 
 from portal.db import utcnow
 from portal.demo import DEMO_ACCOUNTS, DEMO_DIRECTIONS, DEMO_PASSWORD
 from portal.models import (
+    AdministrationDetails,
+    Agreement,
+    AgreementStatus,
     Application,
     ApplicationStatus,
     Assignment,
@@ -22,16 +27,30 @@ from portal.models import (
     DecisionOutcome,
     Organisation,
     OutboxMessage,
+    Payment,
+    Report,
+    ReportIndicator,
+    ReportKind,
+    ReportRound,
+    ReportSpending,
+    ReportStatus,
     Review,
     ReviewStatus,
     Role,
+    RoundOutcome,
+    Tranche,
+    TrancheCondition,
     User,
 )
 from portal.money import format_percent, summarise_budget
 from portal.passwords import verify_password
+from portal.permissions import FUNDED_STATUSES
+from portal.services.agreements import administration_complete, administration_details
 from portal.services.calls import DEFAULT_CATEGORY_CAPS, DEFAULT_CRITERIA
 from portal.services.checks import check_application
+from portal.services.payments import call_finances
 from portal.services.ranking import rank_applications
+from portal.services.reports import report_problems, summarise_spending
 from portal.workflow import ADMITTED_STATUSES
 
 
@@ -248,8 +267,7 @@ def test_seed_demo_has_a_closed_call_decided_within_the_fund(app, db, client, lo
     closed, _in_review, _open = seeded_calls(app, db)
     apps = applications_of(db, closed)
     assert 4 <= len(apps) <= 6
-    assert all(a.status in (ApplicationStatus.FUNDED, ApplicationStatus.NOT_FUNDED)
-               for a in apps)
+    assert all(a.status in (*FUNDED_STATUSES, ApplicationStatus.NOT_FUNDED) for a in apps)
     for application in apps:
         reviews = db.scalars(select(Review).where(Review.application_id == application.id))
         assert [r.status for r in reviews] == [ReviewStatus.SUBMITTED] * 2
@@ -267,7 +285,7 @@ def test_seed_demo_has_a_closed_call_decided_within_the_fund(app, db, client, lo
         decision = decisions[application.id]
         requested = summarise_budget(application.budget_lines).requested
         if decision.outcome == DecisionOutcome.FUNDED:
-            assert application.status == ApplicationStatus.FUNDED
+            assert application.status in FUNDED_STATUSES
             assert 0 < decision.approved_amount <= requested
             if decision.approved_amount < requested:
                 reduced.append(decision)
@@ -299,14 +317,173 @@ def test_seed_demo_has_a_closed_call_decided_within_the_fund(app, db, client, lo
         assert response.mimetype == "application/pdf"
         assert response.data.startswith(b"%PDF")
     assert client.get(f"/committee/calls/{closed.id}/ranking").status_code == 200
-    funded = next(a for a in apps if a.status == ApplicationStatus.FUNDED)
+    funded = next(a for a in apps if a.status in FUNDED_STATUSES)
     login_as(users[funded.created_by.email])
     assert client.get(f"/applications/{funded.id}/results").status_code == 200
 
 
+def closed_call_story(db, closed, now):
+    """Check that the closed call went on from its decisions as the demo tells it, each
+    step consistent with the call's timeline and before `now`; returns its agreements by
+    the author of the application and the call's finance figures."""
+    zone = ZoneInfo(closed.timezone)
+    today = now.astimezone(zone).date()
+
+    def day(moment):
+        return moment.astimezone(zone).date()
+
+    assert administration_complete(administration_details(db))
+    details = administration_details(db)
+    assert "Светлогорский городской округ" in details.full_name
+
+    interim_due, final_due = (date.fromisoformat(d) for d in closed.reporting_dates)
+    assert closed.implementation_start < interim_due < closed.implementation_end < final_due
+    assert interim_due < today < final_due
+
+    finance = db.scalar(select(User).where(User.email == "finance@vektor.demo"))
+    agreements = db.scalars(select(Agreement).join(Application)
+                            .where(Application.call_id == closed.id)).all()
+    decisions = {d.application_id: d for d in db.scalars(
+        select(Decision).where(Decision.call_id == closed.id))}
+    funded = [a for a in applications_of(db, closed) if a.id in decisions
+              and decisions[a.id].outcome == DecisionOutcome.FUNDED]
+    assert sorted(a.application_id for a in agreements) == sorted(a.id for a in funded)
+    for agreement in agreements:
+        assert agreement.status == AgreementStatus.SIGNED
+        assert agreement.signed_by_id == finance.id
+        assert agreement.amount == decisions[agreement.application_id].approved_amount
+        assert sum(t.amount for t in agreement.tranches) == agreement.amount
+        assert closed.decisions_finalised_at < details.updated_at <= agreement.created_at
+        assert agreement.created_at < agreement.signed_at
+        assert day(agreement.signed_at) < closed.implementation_start + timedelta(days=14)
+        assert [r.kind for r in agreement.reports] == [ReportKind.INTERIM, ReportKind.FINAL]
+        assert [r.due_date for r in agreement.reports] == [interim_due, final_due]
+        for tranche in agreement.tranches:
+            released = tranche.released_at
+            assert released is None or agreement.signed_at <= released < now
+            for payment in tranche.payments:
+                assert released is not None and day(released) <= payment.paid_on <= today
+                assert day(agreement.signed_at) <= payment.paid_on
+                assert payment.recorded_at < now
+        for report in agreement.reports:
+            assert agreement.created_at <= report.updated_at < now - timedelta(hours=12)
+            for n, round_ in enumerate(report.rounds, start=1):
+                assert round_.number == n
+                assert agreement.signed_at < round_.submitted_at < now - timedelta(hours=12)
+                assert round_.decided_at is None or (
+                    round_.submitted_at < round_.decided_at < now - timedelta(hours=12))
+            if report.status != ReportStatus.DRAFT:
+                assert report_problems(report) == []
+    by_library = {a.application.created_by.email: a for a in agreements}
+    assert len(by_library) == 3
+
+    advances = [a.tranches[0] for a in agreements]
+    assert all(t.condition == TrancheCondition.ON_SIGNING and t.released_at for t in advances)
+    paid = [t for t in advances if sum(p.amount for p in t.payments) == t.amount]
+    unpaid = [t for t in advances if not t.payments]
+    assert len(paid) == 2 and len(unpaid) == 1
+    assert unpaid[0].agreement.application.status == ApplicationStatus.UNDER_AGREEMENT
+    assert {t.agreement.application.status for t in paid} == {ApplicationStatus.REPORTING}
+
+    reports = [r for a in agreements for r in a.reports]
+    states = Counter((r.kind, r.status) for r in reports)
+    assert states[ReportKind.INTERIM, ReportStatus.ACCEPTED] == 1
+    assert states[ReportKind.FINAL, ReportStatus.RETURNED] == 1
+    overdue = [r for r in reports if r.status == ReportStatus.DRAFT and r.due_date < today]
+    assert len(overdue) == 1 and overdue[0].kind == ReportKind.INTERIM
+    assert overdue[0].agreement.tranches[0] in unpaid and overdue[0].narrative
+
+    # The accepted interim report released the second tranche, which has been paid; the
+    # final report of the same project was returned with a comment, its round kept.
+    accepted = next(r for r in reports if r.status == ReportStatus.ACCEPTED)
+    second = accepted.agreement.tranches[1]
+    assert second.condition == TrancheCondition.AFTER_INTERIM_REPORT
+    assert second.released_at == accepted.accepted_at
+    assert sum(p.amount for p in second.payments) == second.amount
+    assert [(r.outcome, bool(r.comment)) for r in accepted.rounds] == [
+        (RoundOutcome.ACCEPTED, True)]
+    returned = next(r for r in reports if r.status == ReportStatus.RETURNED)
+    assert returned.agreement is accepted.agreement
+    assert [r.outcome for r in returned.rounds] == [RoundOutcome.RETURNED]
+    assert "акт" in returned.rounds[0].comment
+    assert accepted.rounds[0].decided_at < returned.rounds[0].submitted_at
+    # After the project's last events (all of them by mid-November).
+    assert day(returned.rounds[0].submitted_at) >= date(closed.implementation_end.year, 11, 9)
+    # Plan against actual: some lines under the plan, one over within the tolerance, one
+    # beyond it, justified.
+    summary = summarise_spending(returned)
+    over = [line for line in summary.lines if line.total.variance > 0]
+    under = [line for line in summary.lines if line.total.variance < 0]
+    assert len(over) == 1 and not over[0].exceeds_tolerance and len(under) >= 3
+    assert [line.justification != "" for line in summary.exceeding] == [True]
+    assert summary.overall.requested.actual <= returned.agreement.amount
+    for report in (accepted, returned):
+        assert all(r.achieved is not None for r in report.results)
+
+    waiting = [r for r in reports if r.status == ReportStatus.SUBMITTED]
+    assert len(waiting) == 1 and waiting[0].kind == ReportKind.INTERIM
+    assert waiting[0].rounds[-1].submitted_at.astimezone(zone).date() > interim_due
+
+    finances = call_finances(db, closed, now=now)
+    assert finances.signed == finances.approved == sum(a.amount for a in agreements)
+    assert finances.paid == sum(p.amount for t in [*advances, second] for p in t.payments)
+    assert sum(p.reports_overdue for p in finances.projects) == 1
+    assert sum(p.reports_accepted for p in finances.projects) == 1
+    assert sum(p.overdue_tranches for p in finances.projects) == 1
+    return by_library, finances
+
+
+def test_seed_demo_takes_the_closed_call_through_agreements_payments_and_reports(
+    app, db, client, login_as
+):
+    closed, _in_review, _open = seeded_calls(app, db)
+    agreements, _finances = closed_call_story(db, closed, utcnow())
+    # Nothing of the story was stamped by the clock at the seeding.
+    actions = ("agreement.%", "payment.%", "report.%", "tranche.%", "administration.%")
+    stamps = db.scalars(select(AuditEvent.occurred_at).where(
+        or_(*(AuditEvent.action.like(action) for action in actions)))).all()
+    assert len(stamps) > 10 and max(stamps) < utcnow() - timedelta(hours=12)
+
+    users = {u.email: u for u in db.scalars(select(User))}
+    login_as(users["finance@vektor.demo"])
+    page = client.get(f"/finance/calls/{closed.id}")
+    assert page.status_code == 200
+    for agreement in agreements.values():
+        assert agreement.number in page.get_data(as_text=True)
+        response = client.get(f"/applications/{agreement.application_id}/agreement.pdf")
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        assert response.data.startswith(b"%PDF")
+
+    routes = agreements["library2@vektor.demo"]
+    final = routes.reports[1]
+    login_as(users["library2@vektor.demo"])
+    for path in (f"/reports/{final.id}", f"/reports/{routes.reports[0].id}/report.pdf",
+                 f"/reports/{final.id}/report.pdf"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    assert response.mimetype == "application/pdf" and response.data.startswith(b"%PDF")
+    login_as(users["library1@vektor.demo"])
+    assert client.get(f"/reports/{final.id}/report.pdf").status_code in (403, 404)
+
+
+@pytest.mark.parametrize("moment", [
+    "2027-03-10T09:00", "2027-11-10T21:30", "2027-11-18T06:00", "2027-12-20T12:00",
+    "2029-02-07T10:00",  # the previous round would have closed on 29 February
+])
+def test_seed_demo_tells_the_closed_calls_story_whenever_it_is_seeded(app, db, moment):
+    with time_machine.travel(datetime.fromisoformat(moment).replace(tzinfo=UTC)):
+        closed, _in_review, open_call = seeded_calls(app, db)
+        now = utcnow()
+        assert closed.closes_at < now - timedelta(weeks=8)
+        assert closed.implementation_start.year == closed.opens_at.year + 1
+        assert open_call.opens_at < now < open_call.closes_at
+        closed_call_story(db, closed, now)
+
+
 def test_seed_demo_a_second_time_adds_nothing(app, db):
     models = (User, Organisation, Call, Application, BudgetLine, Assignment, Review, Decision,
-              AuditEvent, OutboxMessage)
+              AuditEvent, OutboxMessage, AdministrationDetails, Agreement, Tranche, Payment,
+              Report, ReportRound, ReportSpending, ReportIndicator)
     assert run(app, "seed-demo").exit_code == 0
     before = counts(db, *models)
     again = run(app, "seed-demo")

@@ -368,8 +368,11 @@ def sign_agreement(
     agreement.signed_at = now
     agreement.signed_by_id = actor.id
     released = []
+    # Tranches that wait for nothing but signing or their date may be paid from now on
+    # (finance pays a dated one on its date; the dashboard marks it overdue after).
+    unconditional = (TrancheCondition.ON_SIGNING, TrancheCondition.ON_DATE)
     for tranche in agreement.tranches:
-        if tranche.condition == TrancheCondition.ON_SIGNING and tranche.released_at is None:
+        if tranche.condition in unconditional and tranche.released_at is None:
             tranche.released_at = now
             released.append(tranche.number)
     session.flush()
