@@ -78,14 +78,16 @@ def register_blueprints(app: Flask) -> None:
         finance,
         finance_jobs,
         main,
+        public,
         reports,
         review,
         screening,
     )
 
     for module in (main, auth, admin, calls, applications, attachments, documents, screening,
-                   review, committee, finance, finance_jobs, agreements, reports):
+                   review, committee, finance, finance_jobs, agreements, reports, public):
         app.register_blueprint(module.bp)
+    app.register_blueprint(public.api)
     errors.register_error_handlers(app)
 
 

@@ -109,7 +109,7 @@ def _sheet_title(title: str) -> str:
     return (cleaned or "Sheet")[:31]
 
 
-def csv_text(value: Any) -> str:
+def csv_text(value: Any, decimal_point: str = ",") -> str:
     """One value as the CSV holds it (see the module's note)."""
     if value is None:
         return ""
@@ -118,7 +118,7 @@ def csv_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
+        return format(value, "f").replace(".", decimal_point)
     if isinstance(value, datetime):
         raise TypeError("write a moment as a date or as text, in the zone it is meant in")
     if isinstance(value, date):
@@ -128,15 +128,20 @@ def csv_text(value: Any) -> str:
     raise TypeError(f"no CSV form for {type(value).__name__}")
 
 
-def csv_bytes(table: Table) -> bytes:
-    """The table as CSV for Excel (see the module's note); the title is not written."""
+def csv_bytes(table: Table, *, open_data: bool = False) -> bytes:
+    """The table as CSV for Excel (see the module's note); the title is not written.
+
+    `open_data=True` writes the dialect open-data tools expect (RFC 4180): `,` between
+    fields, `.` as the decimal point, no byte-order mark; still UTF-8, CRLF, formula-safe."""
+    delimiter, decimal_point, bom = (",", ".", "") if open_data else (CSV_DELIMITER, ",",
+                                                                       CSV_BOM)
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=CSV_DELIMITER, lineterminator="\r\n",
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n",
                         quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([csv_text(h) for h in table.headings])
+    writer.writerow([csv_text(h, decimal_point) for h in table.headings])
     for row in table.rows:
-        writer.writerow([csv_text(v) for v in row])
-    return (CSV_BOM + buffer.getvalue()).encode("utf-8")
+        writer.writerow([csv_text(v, decimal_point) for v in row])
+    return (bom + buffer.getvalue()).encode("utf-8")
 
 
 FORMATS = {"xlsx": (xlsx_bytes, XLSX_MIMETYPE), "csv": (csv_bytes, CSV_MIMETYPE)}

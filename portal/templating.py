@@ -1,5 +1,6 @@
-"""What every template can use: `can` and the actions and roles, the languages, and the
-one filter that formats a moment in the portal's time zone."""
+"""What every template can use: `can` and the actions and roles, the languages, whether the
+version for visually impaired readers is on, and the one filter that formats a moment in the
+portal's time zone."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from portal.money import format_money, format_number, format_percent
 from portal.permissions import Action, can
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+# The version for visually impaired readers: "on" in this cookie turns it on.
+ACCESSIBILITY_COOKIE = "vektor_a11y"
+
+
+def accessible_mode() -> bool:
+    """Whether this request asked for the version for visually impaired readers."""
+    return bool(request) and request.cookies.get(ACCESSIBILITY_COOKIE) == "on"
 
 
 def format_moment(value: datetime | None) -> str:
@@ -49,5 +57,6 @@ def init_templating(app: Flask) -> None:
             **{name: getattr(labels, name) for name in dir(labels) if name.endswith("_LABELS")},
             "LANGUAGE_NAMES": LANGUAGE_NAMES,
             "current_locale": current_locale(),
+            "accessible_mode": accessible_mode(),
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

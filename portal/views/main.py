@@ -1,5 +1,5 @@
-"""The home page (each role's dashboard, or the public front page), the language switch and
-the health check."""
+"""The home page (each role's dashboard, or the public front page), the language switch, the
+switch to the version for visually impaired readers and the health check."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from portal.models import (
     User,
 )
 from portal.permissions import Action, require, visible_applications
+from portal.templating import ACCESSIBILITY_COOKIE
 from portal.views import safe_next
 
 bp = Blueprint("main", __name__)
@@ -148,6 +149,26 @@ def set_language():
     response.set_cookie(
         LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
     )
+    return response
+
+
+@bp.post("/accessibility")
+def set_accessibility():
+    """Turn the version for visually impaired readers on or off (a cookie kept for a year)
+    and go back."""
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    mode = request.form.get("mode", "")
+    if mode not in ("on", "off"):
+        abort(400)
+    response = redirect(safe_next(request.form.get("next")) or url_for("main.index"))
+    if mode == "on":
+        response.set_cookie(
+            ACCESSIBILITY_COOKIE, "on", max_age=365 * 24 * 3600, httponly=True, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(ACCESSIBILITY_COOKIE, httponly=True, samesite="Lax")
     return response
 
 
