@@ -696,3 +696,17 @@ def test_the_summary_pdf_prints_every_score(
         assert criterion.name in text
     page = reader.pages[0]
     assert page.mediabox.width > page.mediabox.height  # landscape
+
+
+def test_protocol_chart_draws_the_totals_table(ctx, db, create_application, create_review,
+                                               close_call):
+    from portal import pdf
+    from portal.services.ranking import rank_applications
+
+    app = create_application(status=ApplicationStatus.REVIEWED)
+    create_review(app, [5] * len(app.call.criteria))
+    ranking = rank_applications(db, app.call)
+    chart = pdf.protocol_chart(ranking)
+    assert [bar.value for bar in chart.bars] == [
+        app.call.fund_amount, ranking.requested_total, ranking.approved_total]
+    assert chart.bars[0].width >= chart.bars[1].width  # the fund is the largest here

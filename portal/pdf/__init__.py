@@ -365,6 +365,18 @@ def admission_pdf(call: Call, rows: Sequence[Any], pending: int = 0) -> bytes:
     )
 
 
+def protocol_chart(ranking: Any) -> Any:
+    """The fund against what was asked and what was granted: the protocol's totals, drawn
+    beside the table that gives them."""
+    from portal.charts import bar_chart
+
+    return bar_chart([
+        (_("Fund"), ranking.call.fund_amount),
+        (_("Requested"), ranking.requested_total),
+        (_("Approved"), ranking.approved_total),
+    ])
+
+
 def protocol_pdf(ranking: Any) -> bytes:
     """The committee protocol (протокол заседания) of a call, from its
     portal.services.ranking.Ranking: the call and its fund, the reviewers, the ranking with
@@ -372,7 +384,7 @@ def protocol_pdf(ranking: Any) -> bytes:
     Marked as a draft on every page until the decisions are final."""
     call = ranking.call
     return render_pdf(
-        "protocol.html", call=call, ranking=ranking,
+        "protocol.html", call=call, ranking=ranking, chart=protocol_chart(ranking),
         is_final=call.decisions_finalised_at is not None,
         document_title=_("Minutes of the meeting of the competition committee"),
     )
