@@ -477,3 +477,47 @@ def create_agreement(db: Session, create_application: Callable[..., Any]) -> Cal
         return agreement
 
     return factory
+
+
+def live_database_url(tmp_path_factory: pytest.TempPathFactory, name: str) -> str:
+    """A database of its own for tests that commit for real (threads, other processes): a
+    SQLite file, or a second PostgreSQL database `<test database>_<name>` beside the test one."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    if not TEST_DATABASE_URL:
+        return "sqlite:///" + str(tmp_path_factory.mktemp(f"live-{name}") / "live.sqlite3")
+    url = make_url(TEST_DATABASE_URL)
+    database = f"{url.database}_{name}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                               {"name": database}):
+                conn.execute(text(f'CREATE DATABASE "{database}"'))
+    finally:
+        server.dispose()
+    return url.set(database=database).render_as_string(hide_password=False)
+
+
+def run_together(work: Callable[[int], Any], count: int) -> list[Any]:
+    """Run work(0) ... work(count - 1) on threads released at the same moment; each result
+    is the value returned or the exception raised."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def worker(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            results[index] = exc
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

@@ -31,7 +31,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal import pdf
@@ -61,7 +61,12 @@ from portal.services import jobs
 from portal.services.accounts import create_user as create_user_service
 from portal.services.calls import create_call as create_call_service
 from portal.services.organisations import create_organisation as create_org_service
-from tests.conftest import TEST_DATABASE_URL, call_data, make_test_app, reset_schema
+from tests.conftest import (
+    call_data,
+    live_database_url,
+    make_test_app,
+    reset_schema,
+)
 
 D = Decimal
 TEST_REDIS_URL = os.environ.get("VEKTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -573,25 +578,9 @@ def test_the_stable_address_sends_the_finished_archive(
 # application has a database of its own (a SQLite file, or a second PostgreSQL database).
 
 
-def live_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if not TEST_DATABASE_URL:
-        return "sqlite:///" + str(tmp_path_factory.mktemp("jobs-live") / "live.sqlite3")
-    url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_jobs"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                               {"name": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        server.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return live_database_url(tmp_path_factory)
+    return live_database_url(tmp_path_factory, "jobs")
 
 
 @pytest.fixture(scope="module")

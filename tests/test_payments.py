@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask_babel import get_locale
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import db as database
@@ -45,7 +45,14 @@ from portal.services import payments
 from portal.services.accounts import create_user as create_user_service
 from portal.services.calls import create_call as create_call_service
 from portal.services.organisations import create_organisation as create_org_service
-from tests.conftest import TEST_DATABASE_URL, call_data, make_test_app, reset_schema
+from tests.conftest import (
+    TEST_DATABASE_URL,
+    call_data,
+    live_database_url,
+    make_test_app,
+    reset_schema,
+    run_together,
+)
 
 D = Decimal
 S = ApplicationStatus
@@ -248,25 +255,9 @@ WORKERS = 8
 SHARE = D("30000.00")  # three fit in what is left of the advance (102 500), a fourth does not
 
 
-def live_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if not TEST_DATABASE_URL:
-        return "sqlite:///" + str(tmp_path_factory.mktemp("live") / "payments.sqlite3")
-    url = make_url(TEST_DATABASE_URL)
-    name = f"{url.database}_payments"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with server.connect() as conn:
-            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                               {"name": name}):
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        server.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    flask_app = make_test_app(live_database_url(tmp_path_factory),
+    flask_app = make_test_app(live_database_url(tmp_path_factory, "payments"),
                               str(tmp_path_factory.mktemp("live-instance")))
     reset_schema(flask_app)
     yield flask_app
@@ -332,26 +323,6 @@ def seed_live_agreement(live_app: Flask, *, already_paid: Decimal = ZERO) -> tup
         result = (advance.id, finance.id)
         session.close()
         return result
-
-
-def run_together(work: Callable[[int], Any], count: int) -> list[Any]:
-    """Run work(0) ... work(count - 1) on threads released at the same moment."""
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def worker(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = work(index)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
-            results[index] = exc
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def pay_in_own_session(live_app: Flask, tranche_id: int, finance_id: int, index: int) -> str:
