@@ -14,6 +14,7 @@ import pytest
 from argon2 import PasswordHasher
 from flask import Flask, has_request_context
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,23 @@ from portal.services.organisations import create_organisation as create_org_serv
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 PASSWORD = "a long test passphrase"
+
+# Property-based tests take their size from a profile: "full" (the default, and what CI
+# runs) or "quick" for local work (`make test PYTEST_ARGS=--quick`). A test that needs a
+# different size scales `settings.default.max_examples` rather than fixing a number.
+settings.register_profile("full", max_examples=100, deadline=None, print_blob=True)
+settings.register_profile("quick", max_examples=10, deadline=None, print_blob=True)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--quick", action="store_true",
+        help="fewer generated examples in the property-based and fuzz tests",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    settings.load_profile("quick" if config.getoption("--quick") else "full")
 
 
 @pytest.fixture(scope="session", autouse=True)
