@@ -539,3 +539,25 @@ def run_together(work: Callable[[int], Any], count: int) -> list[Any]:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+
+@pytest.fixture
+def spy(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
+    """Every URL the PDF renderer asks for in this test, through the portal's own fetcher
+    (written to a file: the render runs in a child process)."""
+    import portal.pdf
+
+    class SpyFetcher(portal.pdf.PortalFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            with log.open("a", encoding="utf-8") as out:
+                out.write(url + "\n")
+            return super().fetch(url, headers)
+
+        def requested(self) -> list[str]:
+            return log.read_text(encoding="utf-8").split() if log.exists() else []
+
+    log = tmp_path / "fetched.txt"
+    fetcher = SpyFetcher()
+    monkeypatch.setattr(portal.pdf, "portal_fetcher", fetcher)
+    return fetcher

@@ -123,30 +123,6 @@ def locale_client(request: pytest.FixtureRequest) -> tuple[str, FlaskClient]:
                                                    else "ru_client")
 
 
-class SpyFetcher(PortalFetcher):
-    """The portal's fetcher, writing down every URL it is asked for in a file (the render
-    runs in a child process, so a list in memory would not come back)."""
-
-    def __init__(self, log: Path) -> None:
-        super().__init__()
-        self.log = log
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        with self.log.open("a", encoding="utf-8") as out:
-            out.write(url + "\n")
-        return super().fetch(url, headers)
-
-    def requested(self) -> list[str]:
-        return self.log.read_text(encoding="utf-8").split() if self.log.exists() else []
-
-
-@pytest.fixture
-def spy(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SpyFetcher:
-    fetcher = SpyFetcher(tmp_path / "fetched.txt")
-    monkeypatch.setattr(portal.pdf, "portal_fetcher", fetcher)
-    return fetcher
-
-
 FONT_URLS = {static_url("fonts/DejaVuSans.ttf"), static_url("fonts/DejaVuSans-Bold.ttf")}
 
 
@@ -430,6 +406,46 @@ def test_even_markup_that_reached_the_renderer_would_fetch_nothing(spy, no_lefto
     for url in requested:
         with pytest.raises(FetchRefused):
             portal_fetcher(url)
+
+
+SVG_ATTACKS = {
+    # an inline SVG whose image lives on the loopback interface
+    "http://127.0.0.1:9/inline.png": (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
+        '<image href="http://127.0.0.1:9/inline.png" width="20" height="20"/></svg>'
+    ),
+    # an SVG image (itself a data: URI the fetcher may serve) that points at a local file
+    "file:///etc/hostname": (
+        '<img src="data:image/svg+xml;utf8,'
+        "<svg xmlns='http://www.w3.org/2000/svg' xmlns:xlink='http://www.w3.org/1999/xlink' "
+        "width='20' height='20'><image xlink:href='file:///etc/hostname' width='20' "
+        "height='20'/></svg>\">"
+    ),
+    # a web font from the cloud metadata address, and a background from an outside host
+    "http://169.254.169.254/font.ttf": (
+        "<style>@font-face { font-family: x; src: url(http://169.254.169.254/font.ttf) }"
+        " p { font-family: x }</style><p>x</p>"
+    ),
+    "https://example.org/background.png": (
+        "<div style=\"background: url('https://example.org/background.png'); height: 1cm\">"
+        "</div>"
+    ),
+}
+
+
+def test_svg_and_css_references_fetch_nothing(spy, no_leftovers):
+    """Images inside SVG (inline or as a data: image), web fonts and CSS backgrounds all come
+    through the fetcher, which refuses them: the document is still made, without them."""
+    html = "<html><body>" + "".join(SVG_ATTACKS.values()) + "<p>Текст</p></body></html>"
+    content = html_to_pdf(html, time_limit=60, memory_limit_mb=None)
+    assert content.startswith(b"%PDF-")
+    requested = set(spy.requested())
+    for url in SVG_ATTACKS:
+        assert url in requested, (url, requested)
+    for url in requested - FONT_URLS:
+        if not url.startswith("data:"):
+            with pytest.raises(FetchRefused):
+                portal_fetcher(url)
 
 
 # --- the fetcher ---------------------------------------------------------------------------
