@@ -5,7 +5,9 @@ PORTAL_TEST_DATABASE_URL is set), a transaction per test that is rolled back, a 
 from __future__ import annotations
 
 import itertools
+import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from typing import Any
@@ -47,6 +49,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("quick" if config.getoption("--quick") else "full")
+
+
+# --- the assurance figures -------------------------------------------------------------------
+# The assurance tests count what they checked (routes x roles, fuzz examples, pages checked by
+# axe...) with the `assurance` fixture; the totals are printed at the end of the run and kept
+# in test-artifacts/assurance-<engine>.json, from which docs/ASSURANCE.md quotes its figures.
+
+_ASSURANCE_FIGURES: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="session")
+def assurance() -> Callable[[str, int], None]:
+    def record(figure: str, count: int = 1) -> None:
+        _ASSURANCE_FIGURES[figure] += count
+
+    return record
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not _ASSURANCE_FIGURES:
+        return
+    engine = "postgresql" if TEST_DATABASE_URL else "sqlite"
+    terminalreporter.section(f"assurance figures ({engine})")
+    for figure, count in sorted(_ASSURANCE_FIGURES.items()):
+        terminalreporter.write_line(f"{count:>8}  {figure}")
+    directory = config.rootpath / "test-artifacts"
+    directory.mkdir(exist_ok=True)
+    (directory / f"assurance-{engine}.json").write_text(
+        json.dumps(dict(sorted(_ASSURANCE_FIGURES.items())), indent=2) + "\n", encoding="utf-8"
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -189,7 +189,7 @@ def assert_escaped(url: str, body: str) -> None:
 
 
 def test_typed_text_is_escaped_on_every_page_of_every_account(
-    app: Flask, db: Session, client: FlaskClient, poisoned: int
+    app: Flask, db: Session, client: FlaskClient, poisoned: int, assurance: Any
 ):
     shown: dict[str, set[str]] = {}
     all_documents: set[str] = set()
@@ -205,12 +205,14 @@ def test_typed_text_is_escaped_on_every_page_of_every_account(
         all_documents |= documents
         label = account.email if account else "anonymous"
         assert len(pages) > 3, label
+        assurance("pages checked for unescaped typed text (account x page)", len(pages))
         for url, html in pages.items():
             assert_escaped(f"{url} as {label}", html)
             if ESCAPED in html:
                 shown.setdefault(label, set()).add(url)
         db.expire_all()
 
+    assurance("typed values filled with script and markup", poisoned)
     # The crawl saw the payload where people see typed text: the test checks something.
     assert poisoned > 200
     for account in DEMO_ACCOUNTS:
