@@ -9,7 +9,7 @@ PORT ?= 5000
 CATALOGUES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run test translations extract-messages check-system lint clean
+.PHONY: run serve test translations extract-messages check-system lint clean
 
 run: $(VENV)/.installed translations check-system
 	@$(BIN)/flask --app wsgi portal migrate
@@ -18,6 +18,14 @@ run: $(VENV)/.installed translations check-system
 	@echo "Vektor is starting at http://127.0.0.1:$(PORT)/  (stop it with Ctrl+C)"
 	@echo
 	@$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+# Production: gunicorn with the settings of portal/gunicorn_conf.py against
+# PORTAL_DATABASE_URL; it refuses to start without a real PORTAL_SECRET_KEY (docs/DEPLOY.md).
+serve: export PORTAL_ENV ?= production
+serve: $(VENV)/.installed translations check-system
+	@$(BIN)/python -m portal.gunicorn_conf
+	@$(BIN)/flask --app wsgi portal migrate
+	@exec $(BIN)/gunicorn --config python:portal.gunicorn_conf wsgi:app
 
 test: $(VENV)/.installed-test translations check-system
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

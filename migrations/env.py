@@ -72,15 +72,32 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-        render_item=render_item,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    # Batch mode on SQLite copies a table, drops the original and renames the copy; with
+    # foreign keys enforced that DROP fails (or cascades) once other tables refer to its
+    # rows, so a migration of a database with data would break. SQLite honours the pragma
+    # only outside a transaction: switch it off before the migrations begin, check every
+    # reference before they commit, and switch it on again for the pooled connection.
+    foreign_keys_off = sqlite and not connection.in_transaction()
+    if foreign_keys_off:
+        connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+            render_item=render_item,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            if foreign_keys_off:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"The migration leaves broken references: {broken}")
+    finally:
+        if foreign_keys_off:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 if context.is_offline_mode():

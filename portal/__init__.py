@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from portal.config import PROJECT_ROOT, check_production, load_config
 
@@ -25,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     check_production(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    register_logging(app)
     register_database(app)
     register_extensions(app)
     register_blueprints(app)
@@ -41,6 +43,13 @@ def register_proxy(app: Flask) -> None:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+
+
+def register_logging(app: Flask) -> None:
+    """First of the request hooks, so the request id exists for everything after it."""
+    from portal.logging import init_logging
+
+    init_logging(app)
 
 
 def register_database(app: Flask) -> None:
@@ -64,7 +73,17 @@ def register_extensions(app: Flask) -> None:
     init_mail_delivery(app)
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: an identifier beyond what the database stores (a 64-bit
+    integer; SQLite raises on a larger one) is no page of the portal, so it is a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from portal.views import (
         admin,
         agreements,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from portal.db import session
 from portal.extensions import login_manager
@@ -23,7 +24,9 @@ def init_login(app: Flask) -> None:
         user_id, _sep, token = alternative_id.partition(":")
         if not user_id.isdigit() or not token:
             return None
-        user = session.get(User, int(user_id))
+        # With the roles and the library every page asks about, in the same statement.
+        user = session.get(User, int(user_id), options=[
+            joinedload(User.role_rows), joinedload(User.organisation)])
         if user is None or user.session_token != token or not user.is_enabled:
             return None
         return user

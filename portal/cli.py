@@ -162,6 +162,84 @@ def worker(burst: bool) -> None:
     make_worker(app).work(burst=burst)
 
 
+@portal_cli.command("worker-ready")
+def worker_ready() -> None:
+    """Check that background jobs will run: Redis answers and at least one worker listens on
+    the "vektor" queue. Exit status 0 when ready, 1 otherwise (for monitoring)."""
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    from portal.services.jobs import QUEUE_NAME, job_queue, redis_connection
+
+    app = current_app._get_current_object()
+    if not app.config.get("REDIS_URL"):
+        _fail("PORTAL_REDIS_URL is not set: jobs run in the portal's own process and no "
+              "worker is used.")
+    try:
+        connection = redis_connection(app)
+        connection.ping()
+        queue = job_queue(app)
+        workers = Worker.all(queue=queue)
+        waiting = queue.count
+    except RedisError as exc:
+        _fail(f"Redis at PORTAL_REDIS_URL does not answer: {exc}")
+    for found in workers:
+        seen = f"{found.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC" if found.last_heartbeat else "-"
+        click.echo(f"worker {found.name}: {found.get_state()}, last seen {seen}")
+    click.echo(f"{waiting} job(s) waiting on the queue {QUEUE_NAME!r}.")
+    if not workers:
+        _fail(f"No worker listens on the queue {QUEUE_NAME!r}: start "
+              "`flask --app wsgi portal worker`.")
+    click.echo(f"Ready: {len(workers)} worker(s).")
+
+
+@portal_cli.command("backup")
+@click.option("--to", "destination", type=click.Path(file_okay=False),
+              help="The folder to write the backup into (default: PORTAL_BACKUP_DIR).")
+def backup_command(destination: str | None) -> None:
+    """Back up the database and the files (attachments, generated documents) while the
+    portal runs, into one new folder with a manifest of checksums."""
+    from pathlib import Path
+
+    from portal.backup import BackupError, create_backup
+
+    app = current_app._get_current_object()
+    try:
+        result = create_backup(app, Path(destination or app.config["BACKUP_DIR"]))
+    except BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"Database: copied with {result.method}.")
+    click.echo(f"Files: {result.file_count} ({result.file_bytes} bytes).")
+    click.echo(f"Backup written to {result.path}")
+
+
+@portal_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--force", is_flag=True,
+              help="Replace a database that holds data and files already present.")
+def restore_command(source: str, force: bool) -> None:
+    """Put a backup made by `portal backup` back (stop the portal and its workers first)."""
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    from portal.backup import BackupError, restore_backup
+
+    app = current_app._get_current_object()
+    session.close()
+    try:
+        result = restore_backup(app, Path(source), force=force)
+    except BackupError as exc:
+        _fail(str(exc))
+    click.echo(f"Database restored with {result.method}.")
+    click.echo(f"Files restored: {result.file_count}.")
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if result.revision != head:
+        click.echo(f"The backup was made at schema revision {result.revision}; this version "
+                   f"of the portal expects {head}. Run `flask --app wsgi portal migrate` "
+                   "before starting it.")
+
+
 @portal_cli.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only when the database has no accounts yet.")
 def seed_demo_command(if_empty: bool) -> None:

@@ -40,6 +40,15 @@ def load_config(instance_path: str) -> dict[str, Any]:
     """Read the settings from the environment; every key is documented in the README."""
     env = _env("ENV", "development")
     redis_url = _env("REDIS_URL")
+    # The folder every portal process and worker must share (attachments, generated
+    # archives); each of the two can still be placed on its own.
+    data_dir = Path(_env("DATA_DIR", instance_path))
+    log_format = (_env("LOG_FORMAT", "text") or "text").lower()
+    if log_format not in ("text", "json"):
+        raise ConfigError("PORTAL_LOG_FORMAT must be text or json.")
+    log_level = (_env("LOG_LEVEL", "INFO") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ConfigError("PORTAL_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL.")
     return {
         "PORTAL_ENV": env,
         "SECRET_KEY": _env("SECRET_KEY", DEV_SECRET_KEY),
@@ -64,7 +73,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PASSWORD_RESET_MAX_AGE": _env_int("PASSWORD_RESET_MAX_AGE", 3600),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 32 * 1024 * 1024),
         # Attachments: kept outside static/, never served except through a permission check.
-        "UPLOAD_DIR": _env("UPLOAD_DIR", str(Path(instance_path) / "uploads")),
+        "DATA_DIR": str(data_dir),
+        "UPLOAD_DIR": _env("UPLOAD_DIR", str(data_dir / "uploads")),
         "ATTACHMENT_MAX_BYTES": _env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
         "ATTACHMENTS_MAX_TOTAL_BYTES": _env_int("ATTACHMENTS_MAX_TOTAL_BYTES", 30 * 1024 * 1024),
         "PROXY_HOPS": _env_int("PROXY_HOPS", 0),
@@ -85,7 +95,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "PDF_MEMORY_LIMIT_MB": _env_int("PDF_MEMORY_LIMIT_MB", 512),
         # Archives made by background jobs (all budgets of a call), under names the portal
         # makes; outside static/, served only through a permission check.
-        "JOBS_DIR": _env("JOBS_DIR", str(Path(instance_path) / "jobs")),
+        "JOBS_DIR": _env("JOBS_DIR", str(data_dir / "jobs")),
+        # One line per request; "json" writes one JSON object a line for log collectors.
+        "LOG_FORMAT": log_format,
+        "LOG_LEVEL": log_level,
+        # Where `flask portal backup` writes when no folder is given.
+        "BACKUP_DIR": _env("BACKUP_DIR", str(Path(instance_path) / "backups")),
     }
 
 

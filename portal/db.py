@@ -3,6 +3,7 @@ naming convention, the `Money` column type (whole kopecks), and `get_or_404`."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -183,9 +184,10 @@ session: Session = LocalProxy(db.get_session)  # type: ignore[assignment]
 T = TypeVar("T")
 
 
-def get_or_404(model: type[T], ident: Any) -> T:
-    """Load one row by primary key or answer 404."""
-    obj = session.get(model, ident)
+def get_or_404(model: type[T], ident: Any, options: Sequence[Any] = ()) -> T:
+    """Load one row by primary key or answer 404; `options` (joinedload, ...) load what the
+    page reads of it in the same statements."""
+    obj = session.get(model, ident, options=options)
     if obj is None:
         abort(404)
     return obj

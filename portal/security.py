@@ -1,13 +1,16 @@
-"""Security headers on every response, Secure cookies over HTTPS, and the client address
-handed to the audit log for the duration of a request."""
+"""Security headers on every response, Secure cookies over HTTPS, the client address
+handed to the audit log for the duration of a request, and the refusal of NUL characters."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask, Response, request
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
 
 from portal.services.audit import current_address
+from portal.views.errors import render_error
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -50,12 +53,28 @@ class SecureCookiesOverHttps:
         return self.wsgi_app(environ, secure_start_response)
 
 
+def carries_nul(values: MultiDict[str, str]) -> bool:
+    """Whether a name or a value of a query or form holds a NUL character."""
+    return any(isinstance(text, str) and "\x00" in text
+               for item in values.items(multi=True) for text in item)
+
+
 def init_security(app: Flask) -> None:
     app.wsgi_app = SecureCookiesOverHttps(app.wsgi_app)  # type: ignore[method-assign]
 
     @app.before_request
     def _remember_address() -> None:
         request.environ["vektor.audit_token"] = current_address.set(request.remote_addr)
+
+    @app.before_request
+    def _refuse_nul() -> Any:
+        """No keyboard types a NUL character and PostgreSQL refuses to store one: a query or
+        form carrying it is answered 400 with a message, before a view tries to save it or
+        to search with it (which was a 500 on PostgreSQL)."""
+        if carries_nul(request.args) or carries_nul(request.form):
+            return render_error(400, _("The request contains a NUL character, which cannot "
+                                       "be saved. Remove it and send the form again."))
+        return None
 
     @app.teardown_request
     def _forget_address(exc: BaseException | None) -> None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 import portal.passwords
+import tests.assurance as assurance_figures
 from portal import create_app
 from portal.db import Base
 from portal.demo import demo_account, demo_inn, demo_ogrn
@@ -51,33 +51,27 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.load_profile("quick" if config.getoption("--quick") else "full")
 
 
-# --- the assurance figures -------------------------------------------------------------------
-# The assurance tests count what they checked (routes x roles, fuzz examples, pages checked by
-# axe...) with the `assurance` fixture; the totals are printed at the end of the run and kept
-# in test-artifacts/assurance-<engine>.json, from which docs/ASSURANCE.md quotes its figures.
-
-_ASSURANCE_FIGURES: Counter[str] = Counter()
+# --- the assurance figures (tests/assurance.py) ---------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def assurance() -> Callable[[str, int], None]:
-    def record(figure: str, count: int = 1) -> None:
-        _ASSURANCE_FIGURES[figure] += count
-
-    return record
+    """`assurance(figure, count)` adds to a figure of the assurance report."""
+    return assurance_figures.record
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if not _ASSURANCE_FIGURES:
+    figures = assurance_figures.FIGURES
+    if not figures:
         return
     engine = "postgresql" if TEST_DATABASE_URL else "sqlite"
     terminalreporter.section(f"assurance figures ({engine})")
-    for figure, count in sorted(_ASSURANCE_FIGURES.items()):
+    for figure, count in sorted(figures.items()):
         terminalreporter.write_line(f"{count:>8}  {figure}")
     directory = config.rootpath / "test-artifacts"
     directory.mkdir(exist_ok=True)
     (directory / f"assurance-{engine}.json").write_text(
-        json.dumps(dict(sorted(_ASSURANCE_FIGURES.items())), indent=2) + "\n", encoding="utf-8"
+        json.dumps(dict(sorted(figures.items())), indent=2) + "\n", encoding="utf-8"
     )
 
 
@@ -172,6 +166,98 @@ def client(app: Flask, db: Session) -> FlaskClient:
 @pytest.fixture
 def ru_client(app: Flask, db: Session) -> FlaskClient:
     return app.test_client()
+
+
+# --- counting SQL statements, and the guard against a query per row --------------------------
+
+# The tests' savepoints and the transactions around them are not what a page asks of the
+# database.
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")
+
+
+@contextmanager
+def recorded_statements(engine: Any) -> Iterator[list[str]]:
+    """The SQL statements `engine` runs inside the block, transaction control left out."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def count_statements(db: Session, work: Callable[[], Any]) -> int:
+    """How many SQL statements `work()` runs on the test database."""
+    with recorded_statements(db.get_bind().engine) as statements:
+        work()
+    return len(statements)
+
+
+# A relationship lazy-loaded for more rows than this in one request is loaded once per row.
+MAX_LAZY_LOADS = 3
+_LAZY_LOADS = "_test_lazy_loads"
+
+
+class PerRowLazyLoad(AssertionError):
+    """A page lazy-loads the same relationship for row after row (N+1): load it with the
+    rows instead (selectinload, joinedload, or one query for them all)."""
+
+
+def _start_counting_lazy_loads(sender: Any, **extra: Any) -> None:
+    from flask import g
+
+    setattr(g, _LAZY_LOADS, {})
+
+
+def _stop_counting_lazy_loads(sender: Any, **extra: Any) -> None:
+    from flask import g
+
+    g.pop(_LAZY_LOADS, None)
+
+
+def _count_lazy_load(state: Any) -> None:
+    """do_orm_execute: note each lazy load that reaches the database during a request, per
+    relationship and the row it is loaded for, and raise PerRowLazyLoad once one
+    relationship has been loaded for more than MAX_LAZY_LOADS rows. Eager loads (selectin,
+    joined) run once per query and are not counted; work outside requests (services called
+    by tests, the CLI, background jobs) is not either."""
+    from flask import g, has_app_context, request
+
+    if not state.is_select or state.lazy_loaded_from is None or not has_app_context():
+        return
+    loaded = g.get(_LAZY_LOADS)
+    if loaded is None:
+        return
+    relationship = str(state.loader_strategy_path[-1])
+    rows = loaded.setdefault(relationship, set())
+    rows.add(state.lazy_loaded_from.key or id(state.lazy_loaded_from))
+    if len(rows) > MAX_LAZY_LOADS:
+        raise PerRowLazyLoad(
+            f"{relationship} was lazy-loaded for {len(rows)} rows while answering "
+            f"{request.method} {request.path}: a query per row. Load it with the rows."
+        )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _guard_against_per_row_lazy_loads() -> Iterator[None]:
+    """Every request any test makes fails when it lazy-loads one relationship row by row."""
+    from flask import request_started, request_tearing_down
+    from sqlalchemy import event
+
+    request_started.connect(_start_counting_lazy_loads)
+    request_tearing_down.connect(_stop_counting_lazy_loads)
+    event.listen(Session, "do_orm_execute", _count_lazy_load)
+    yield
+    event.remove(Session, "do_orm_execute", _count_lazy_load)
+    request_tearing_down.disconnect(_stop_counting_lazy_loads)
+    request_started.disconnect(_start_counting_lazy_loads)
 
 
 _counter = itertools.count(1)
@@ -593,3 +679,89 @@ def spy(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
     fetcher = SpyFetcher()
     monkeypatch.setattr(portal.pdf, "portal_fetcher", fetcher)
     return fetcher
+
+
+def service_unavailable(reason: str) -> None:
+    """A test that needs a service of the machine (Redis, PostgreSQL's client tools) skips
+    without it, except under CI, where the service is part of the set-up and its absence
+    fails the run."""
+    if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}:
+        pytest.fail(f"{reason}; CI must provide it", pytrace=False)
+    pytest.skip(reason)
+
+
+def portal_env(**settings: str) -> dict[str, str]:
+    """The environment for a portal process: this one's, without its PORTAL_* settings,
+    plus `settings` as PORTAL_<name>."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PORTAL_")}
+    env.update({f"PORTAL_{name}": value for name, value in settings.items()})
+    return env
+
+
+@contextmanager
+def running_portals(*servers: tuple[dict[str, str], Any], startup: float = 90
+                    ) -> Iterator[list[str]]:
+    """The portal served by gunicorn with its production settings (portal.gunicorn_conf),
+    once per (environment, log file) given, each on a loopback port of its own that the
+    system picks, started together; yields their addresses once each answers /healthz, and
+    stops them all afterwards whatever happens."""
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from portal.config import PROJECT_ROOT
+
+    listening = re.compile(r"Listening at: (http://127\.0\.0\.1:\d+)")
+
+    def output(log_path: Any) -> str:
+        return Path(log_path).read_text(encoding="utf-8", errors="replace")
+
+    def address_of(log_path: Any) -> str | None:
+        found = listening.search(output(log_path))
+        return found.group(1) if found else None
+
+    def healthy(address: str) -> bool:
+        try:
+            with urllib.request.urlopen(  # noqa: S310 - a loopback address
+                f"{address}/healthz", timeout=5
+            ) as answer:
+                return answer.status == 200
+        except OSError:
+            return False
+
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        for env, log_path in servers:
+            with open(log_path, "wb") as log:
+                processes.append(subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "--config",
+                     "python:portal.gunicorn_conf", "wsgi:app"],
+                    cwd=PROJECT_ROOT, env={**env, "PORTAL_BIND": "127.0.0.1:0"},
+                    stdout=log, stderr=subprocess.STDOUT,
+                ))
+        deadline = time.monotonic() + startup
+        addresses = []
+        for process, (_env, log_path) in zip(processes, servers, strict=True):
+            while True:
+                if process.poll() is not None:
+                    pytest.fail(f"gunicorn stopped ({process.returncode}):\n{output(log_path)}")
+                address = address_of(log_path)
+                if address and healthy(address):
+                    addresses.append(address)
+                    break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"gunicorn did not answer:\n{output(log_path)}")
+                time.sleep(0.2)
+        yield addresses
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)

@@ -20,7 +20,7 @@ from flask import Flask
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
@@ -46,6 +46,7 @@ from portal.services.payments import (
     SPENDING_HEADINGS,
     call_finances,
 )
+from tests.conftest import count_statements
 
 D = Decimal
 S = ApplicationStatus
@@ -290,21 +291,6 @@ def test_the_finance_role_dashboard_lists_the_calls_with_funded_projects(
 def test_with_nothing_funded_the_finance_dashboard_says_so(client, login_as, finance):
     login_as(finance)
     assert "There are no funded projects yet." in page(client, "/")
-
-
-def count_statements(db: Session, work: Callable[[], Any]) -> int:
-    engine = db.get_bind().engine
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def test_the_dashboard_takes_the_same_number_of_statements_at_3_and_at_20_projects(

@@ -10,7 +10,6 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from sqlalchemy import event
 
 from portal.db import utcnow
 from portal.models import (
@@ -22,6 +21,7 @@ from portal.models import (
     Role,
 )
 from portal.money import summarise_budget
+from tests.conftest import recorded_statements
 
 S = ApplicationStatus
 SECRET_COMMENT = "ТАЙНЫЙ КОММЕНТАРИЙ ЭКСПЕРТА"
@@ -264,14 +264,7 @@ def test_awards_cost_a_constant_number_of_statements(app, db, register, create_a
                                                      create_agreement, create_review):
     from portal.services import public as public_service
 
-    engine = db.get_bind()
-    statements: list[str] = []
-
-    def count(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with recorded_statements(db.get_bind()) as statements:
         public_service.awards(db)
         before = len(statements)
         statements.clear()
@@ -286,5 +279,3 @@ def test_awards_cost_a_constant_number_of_statements(app, db, register, create_a
         result = public_service.awards(db)
         assert len(result) == 5
         assert len(statements) == before
-    finally:
-        event.remove(engine, "before_cursor_execute", count)

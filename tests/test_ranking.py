@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
@@ -37,6 +37,7 @@ from portal.services.ranking import (
     reduced_amount,
     summary_sheet,
 )
+from tests.conftest import count_statements
 
 D = Decimal
 REVIEWED = ApplicationStatus.REVIEWED
@@ -360,21 +361,6 @@ def test_the_decision_and_the_running_total_are_on_the_row(
 
 
 # --- a constant number of statements -----------------------------------------------------------
-
-
-def count_statements(db: Session, work: Callable[[], Any]) -> int:
-    engine = db.get_bind().engine
-    statements: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        work()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
 
 
 def populated_call(db, create_call, create_application, create_review, reviewers, size: int):

@@ -17,7 +17,7 @@ import pytest
 import time_machine
 from flask_babel import force_locale
 from pypdf import PdfReader
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import delete, func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -51,6 +51,7 @@ from portal.services.reports import (
     submit_report,
     summarise_spending,
 )
+from tests.conftest import recorded_statements
 
 D = Decimal
 
@@ -822,27 +823,13 @@ def test_the_application_page_lists_its_reports(client, login_as, db, project, c
     assert "/reports/" not in page.get_data(as_text=True)
 
 
-def count_queries(app):
-    engine = app.extensions["vektor.db"]["engine"]
-    statements = []
-
-    def before(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    return statements, lambda: event.remove(engine, "before_cursor_execute", before)
-
-
 def test_the_dashboard_lists_reports_due_in_a_constant_number_of_queries(
         app, client, login_as, db, project, create_agreement, create_application):
     login_as(project.applicant)
 
     def dashboard_queries():
-        statements, stop = count_queries(app)
-        try:
+        with recorded_statements(app.extensions["vektor.db"]["engine"]) as statements:
             response = client.get("/dashboard/applicant")
-        finally:
-            stop()
         assert response.status_code == 200
         return len(statements), response.get_data(as_text=True)
 

@@ -152,3 +152,14 @@ def test_production_starts_with_both(monkeypatch, tmp_path):
 
 def test_get_requests_change_nothing_language(client):
     assert client.get("/language?lang=en").status_code == 405
+
+
+@pytest.mark.parametrize("path", [
+    "/applications/99999999999999999999999999",
+    "/applications/9223372036854775808/budget.pdf",
+    "/public/projects/123456789012345678901234567890",
+])
+def test_an_identifier_beyond_any_stored_one_is_not_found(client, db, create_user, login_as,
+                                                         path):
+    login_as(create_user(Role.CHAIR))
+    assert client.get(path).status_code == 404

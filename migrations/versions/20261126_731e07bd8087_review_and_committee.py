@@ -128,6 +128,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('screened_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('eligibility_reason', sa.Text(), nullable=False,
                                       server_default=''))
+    # The status check already allowed the states after screening; an application in one of
+    # them (a database brought down to the revision before and up again) takes its
+    # submission time as its screening time, so that the check below holds for it.
+    op.execute("UPDATE applications SET screened_at = submitted_at "
+               "WHERE status NOT IN ('draft', 'submitted', 'withdrawn')")
+    with op.batch_alter_table('applications', schema=None) as batch_op:
         # The status gains `declined`; everything after screening needs its time.
         batch_op.drop_constraint(op.f('ck_applications_application_status'), type_='check')
         batch_op.create_check_constraint(

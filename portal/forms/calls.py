@@ -16,7 +16,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -25,7 +24,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import REQUIRED
-from portal.forms.fields import DecimalTextField, LinesField
+from portal.forms.fields import DecimalTextField, IntegerField, LinesField
 from portal.labels import CAP_BASIS_LABELS, SCORE_AGGREGATION_LABELS, TIE_BREAK_LABELS
 from portal.models import BudgetCategory, CapBasis, ScoreAggregation, TieBreak
 

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal.forms import REQUIRED
-from portal.forms.fields import DecimalTextField
+from portal.forms.fields import DecimalTextField, IntegerField
 from portal.labels import DECISION_OUTCOME_LABELS
 from portal.models import DecisionOutcome
 

@@ -57,7 +57,9 @@ class ReviewForm(FlaskForm):
     recommendation = RadioField(
         _l("Recommendation"),
         choices=[SelectChoice(r.value, label) for r, label in RECOMMENDATION_LABELS.items()],
-        validators=[Optional()],
+        # Only nothing at all is "no recommendation yet": a blank that is not empty is not a
+        # choice either, and must not reach Recommendation() (it was a 500).
+        validators=[Optional(strip_whitespace=False)],
     )
     recommended_amount = DecimalTextField(
         _l("Recommended amount, ₽"), places=2, maximum=AMOUNT_MAX,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.forms import REQUIRED
 from portal.forms.admin import MultiCheckboxField
+from portal.forms.fields import IntegerField
 
 
 class ScreeningForm(FlaskForm):
@@ -40,4 +41,6 @@ class ReviewersForm(FlaskForm):
 class ReviewerChoiceForm(FlaskForm):
     """The reviewer to add or to swap in; the service decides whether they may be."""
 
-    reviewer_id = IntegerField(_l("Reviewer"), validators=[InputRequired(REQUIRED)])
+    # An id, so within a database integer: a larger number was a 500 on SQLite.
+    reviewer_id = IntegerField(_l("Reviewer"), validators=[InputRequired(REQUIRED),
+                                                           NumberRange(min=1, max=2**31 - 1)])

@@ -120,13 +120,13 @@ class Call(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
+    # Loaded when used: most pages that show a call need neither (each would cost a query
+    # per page that loads calls); those that do use them for one call at a time.
     categories: Mapped[list[CallCategory]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallCategory.id",
-        lazy="selectin",
     )
     criteria: Mapped[list[Criterion]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="Criterion.position",
-        lazy="selectin",
     )
     applications: Mapped[list[Application]] = relationship(back_populates="call")
 

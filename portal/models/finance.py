@@ -177,11 +177,13 @@ class Report(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     agreement: Mapped[Agreement] = relationship(back_populates="reports")
+    # Loaded when used: the pages that list reports need neither; a report's own page
+    # reads both, once.
     spending: Mapped[list[ReportSpending]] = relationship(
-        back_populates="report", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="report", cascade="all, delete-orphan"
     )
     results: Mapped[list[ReportIndicator]] = relationship(
-        back_populates="report", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="report", cascade="all, delete-orphan"
     )
     rounds: Mapped[list[ReportRound]] = relationship(
         back_populates="report", cascade="all, delete-orphan", order_by="ReportRound.number"

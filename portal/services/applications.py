@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.orm import Session
 
 from portal.db import utcnow
@@ -92,6 +92,17 @@ def _touch(app: Application, actor: User, expected_version: int, changes: list[s
     app.updated_by_id = actor.id
 
 
+def _blank_for_missing(model: type, values: dict[str, Any]) -> dict[str, Any]:
+    """A text the request left out is saved empty, as a browser sends an empty field: the
+    column takes no NULL (a crafted request without the field was a 500)."""
+    columns = model.__table__.c  # type: ignore[attr-defined]
+    return {
+        name: "" if value is None and name in columns and not columns[name].nullable
+        and isinstance(columns[name].type, String) else value
+        for name, value in values.items()
+    }
+
+
 def save_fields(
     session: Session,
     app: Application,
@@ -107,10 +118,11 @@ def save_fields(
     if not can(actor, Action.EDIT_APPLICATION, app):
         raise PermissionError("edit")
     fields = SECTION_FIELDS[section]
-    changes = [f for f in fields if getattr(app, f) != data.get(f)]
+    data = _blank_for_missing(Application, {name: data.get(name) for name in fields})
+    changes = [f for f in fields if getattr(app, f) != data[f]]
     _touch(app, actor, expected_version, changes)
     for name in fields:
-        setattr(app, name, data.get(name))
+        setattr(app, name, data[name])
     session.flush()
 
 
@@ -128,6 +140,7 @@ def save_rows(
     if not can(actor, Action.EDIT_APPLICATION, app):
         raise PermissionError("edit")
     attribute, model = ROW_MODELS[section]
+    rows = [_blank_for_missing(model, row) for row in rows]
     current = [
         {k: getattr(obj, k) for k in rows[0]} if rows else {} for obj in getattr(app, attribute)
     ]
@@ -139,9 +152,12 @@ def save_rows(
 
 def _registration_number(session: Session, app: Application) -> tuple[str, int]:
     """The next number of the call, taken under the call row's lock so that numbers are
-    unique and without gaps even when many submit in the same second."""
+    unique and without gaps even when many submit in the same second. The call is re-read
+    under the lock: the copy loaded before it may hold a number another submission has
+    taken since."""
     call = session.scalars(
         select(Call).where(Call.id == app.call_id).with_for_update()
+        .execution_options(populate_existing=True)
     ).one()
     call.last_sequence += 1
     return f"{call.code}-{call.last_sequence:04d}", call.last_sequence

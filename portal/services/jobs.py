@@ -533,7 +533,9 @@ def redis_connection(app: Flask) -> Redis:
     url = app.config["REDIS_URL"]
     clients = app.extensions[_EXTENSION].setdefault("redis", {})
     if url not in clients:
-        clients[url] = Redis.from_url(url)
+        # A Redis that cannot be reached fails fast (the health check, a page queuing a
+        # job) instead of holding the request; reads keep no timeout, as a worker waits.
+        clients[url] = Redis.from_url(url, socket_connect_timeout=5)
     return clients[url]
 
 

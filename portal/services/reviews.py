@@ -196,8 +196,11 @@ def comment_field(criterion: Criterion) -> str:
 
 def _lock_application(session: Session, app: Application) -> None:
     """Take the application's row lock and re-read it, so that two reviewers submitting at
-    the same moment see each other's reviews and exactly one completes the review."""
-    session.refresh(app, with_for_update=True)
+    the same moment see each other's reviews and exactly one completes the review. The lock
+    is taken on the row alone: a refresh FOR UPDATE would repeat the eager joins the page
+    loaded the application with, and PostgreSQL refuses FOR UPDATE on an outer join."""
+    session.execute(select(Application.id).where(Application.id == app.id).with_for_update())
+    session.refresh(app)
 
 
 def ensure_scorable(assignment: Assignment) -> None:
@@ -268,8 +271,15 @@ def save_review(
     now = now or utcnow()
     if not can(actor, Action.SCORE_ASSIGNMENT, assignment):
         raise PermissionError("score")
-    ensure_scorable(assignment)
     app = assignment.application
+    # Under the application's row lock, as submitting takes it, and with the review as
+    # committed: two tabs saving the first draft at once create one review between them,
+    # and a save never changes a review another tab has just submitted.
+    _lock_application(session, app)
+    session.expire(assignment, ["review"])
+    if assignment.review is not None:
+        session.refresh(assignment.review)
+    ensure_scorable(assignment)
     criteria = {c.id: c for c in app.call.criteria}
     given: dict[int, tuple[Any, str]] = data.get("scores") or {}
     unknown = set(given) - set(criteria)

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from portal.db import get_or_404, paginate, session
@@ -65,7 +66,8 @@ def _roles(form: UserForm) -> set[Role]:
 
 @bp.get("/users")
 def users():
-    query = select(User).order_by(User.email)
+    # each row names the user's library: loaded with the page, not one by one
+    query = select(User).options(selectinload(User.organisation)).order_by(User.email)
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     if q:

@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import joinedload
 
 from portal.db import get_or_404, session
 from portal.errors import DomainError
@@ -41,7 +42,8 @@ EXTRA_ROWS = 2
 def _load(app_id: int) -> tuple[Application, Agreement | None]:
     """The application and its agreement, for finance and the chair (403 for anyone else);
     404 for an application that was never funded."""
-    app = get_or_404(Application, app_id)
+    app = get_or_404(Application, app_id, (joinedload(Application.call),
+                                           joinedload(Application.organisation)))
     require(current_user, Action.VIEW_FINANCE, app)
     agreement = service.agreement_of(session, app)
     if agreement is None and app.status not in FUNDED_STATUSES:

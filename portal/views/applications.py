@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
@@ -38,6 +39,7 @@ def _load(app_id: int) -> Application:
 @bp.post("/calls/<int:call_id>/apply")
 def start(call_id: int):
     call = get_or_404(Call, call_id)
+    require(current_user, Action.VIEW_CALL, call)  # a draft call is not there for applicants
     require(current_user, Action.CREATE_APPLICATION, call)
     if not ConfirmForm().validate_on_submit():
         abort(400)
@@ -53,7 +55,8 @@ def view(app_id: int):
     app = _load(app_id)
     editable = can(current_user, Action.EDIT_APPLICATION, app)
     issues = check_application(app) if editable else []
-    agreement = session.scalar(select(Agreement).where(Agreement.application_id == app.id))
+    agreement = session.scalar(select(Agreement).where(Agreement.application_id == app.id)
+                               .options(lazyload(Agreement.tranches)))  # only its link
     return render_template(
         "applications/application_view.html", app=app, editable=editable, issues=issues,
         sections=SECTIONS, complete=complete_sections(app, issues) if editable else {},

@@ -124,6 +124,8 @@ def criteria_edit(call_id: int):
     form = CriteriaForm()
     locked = "criteria" in call_service.locked_fields(session, call)
     if not form.is_submitted():
+        while form.rows.entries:  # min_entries' blank row would come before the criteria
+            form.rows.pop_entry()
         for criterion in call.criteria:
             form.rows.append_entry(criterion)
     while len(form.rows.entries) < len(call.criteria) + 2 and not locked:

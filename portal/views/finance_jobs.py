@@ -41,6 +41,7 @@ def _locale() -> str:
 def _load_call(call_id: int) -> Call:
     call = get_or_404(Call, call_id)
     require(current_user, Action.VIEW_FINANCE, call)
+    require(current_user, Action.VIEW_CALL, call)  # a draft call stays hidden from finance
     return call
 
 

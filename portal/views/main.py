@@ -174,9 +174,24 @@ def set_accessibility():
 
 @bp.get("/healthz")
 def healthz():
+    """200 with {"status": "ok"} while the database (and Redis, when the portal uses it)
+    answers; 503 naming the part that does not, for the load balancer and the monitoring."""
     try:
         session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         session.rollback()
         return jsonify(status="unavailable", database="unreachable"), 503
+    if current_app.config.get("REDIS_URL") and not _redis_answers():
+        return jsonify(status="unavailable", redis="unreachable"), 503
     return jsonify(status="ok")
+
+
+def _redis_answers() -> bool:
+    from redis.exceptions import RedisError
+
+    from portal.services.jobs import redis_connection
+
+    try:
+        return bool(redis_connection(current_app._get_current_object()).ping())
+    except (RedisError, OSError):
+        return False

@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from portal import pdf
@@ -33,7 +34,14 @@ from portal.forms.reports import (
     ReturnForm,
     VersionedReportForm,
 )
-from portal.models import Agreement, Application, Report, ReportDocument
+from portal.models import (
+    Agreement,
+    Application,
+    Report,
+    ReportDocument,
+    ReportRound,
+    User,
+)
 from portal.permissions import Action, can, require
 from portal.services import reports as service
 from portal.services.attachments import ACCEPTED_TYPES, format_size, stored_path
@@ -54,9 +62,21 @@ def application_reports(app: Application) -> list[Report]:
     return [r for r in reports if can(current_user, Action.VIEW_REPORT, r)]
 
 
+# What the report's page reads beside the report, in the report's own statement where it is
+# one row (its agreement, project, call and library) and one more for the rounds with who
+# decided them.
+REPORT_PAGE = (
+    joinedload(Report.agreement).options(
+        lazyload(Agreement.tranches),
+        joinedload(Agreement.application).options(
+            joinedload(Application.call), joinedload(Application.organisation))),
+    selectinload(Report.rounds).joinedload(ReportRound.decided_by).lazyload(User.role_rows),
+)
+
+
 def _load(report_id: int) -> Report:
     """The report, if the user may see it (404 otherwise)."""
-    report = get_or_404(Report, report_id)
+    report = get_or_404(Report, report_id, REPORT_PAGE)
     require(current_user, Action.VIEW_REPORT, report)
     return report
 

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from portal import pdf
 from portal.db import get_or_404, session
@@ -44,9 +45,17 @@ from portal.views import pdf_response
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
+# The assignment with its application, call, library and review: one statement.
+ASSIGNMENT_PAGE = (
+    joinedload(Assignment.application).options(
+        joinedload(Application.call), joinedload(Application.organisation)),
+    joinedload(Assignment.review),
+)
+
+
 def _load_assignment(assignment_id: int, action: Action = Action.VIEW_ASSIGNMENT) -> Assignment:
     """The user's own active assignment; anything else answers 404."""
-    assignment = get_or_404(Assignment, assignment_id)
+    assignment = get_or_404(Assignment, assignment_id, ASSIGNMENT_PAGE)
     require(current_user, action, assignment)
     return assignment
 

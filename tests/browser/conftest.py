@@ -1,5 +1,7 @@
 """Browser tests: the portal served by a live server on a database of its own, seeded with the
 demo data, driven by one Chromium per session through Playwright, a fresh context per test.
+Tests that change what the others look at start a live server of their own
+(`start_live_server`) and open their pages with `new_page`.
 
 Without Chromium or Playwright the tests skip, unless a browser is required (`CI` or
 `PORTAL_REQUIRE_BROWSER` set to a true value), in which case they fail. `PORTAL_CHROMIUM`
@@ -11,9 +13,10 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -83,14 +86,16 @@ def _root_conftest(config: pytest.Config) -> ModuleType:
 
 
 @contextmanager
-def _live_database(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A database for the live server alone: on PostgreSQL `<test database>_live`, created
-    afresh and dropped afterwards; otherwise a SQLite file of its own."""
+def _live_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, suffix: str
+) -> Iterator[str]:
+    """A database for one live server alone: on PostgreSQL `<test database>_<suffix>`,
+    created afresh and dropped afterwards; otherwise a SQLite file of its own."""
     url = make_url(database_url)
     if url.get_backend_name() != "postgresql":
-        yield "sqlite:///" + str(tmp_path_factory.mktemp("live-db") / "live.sqlite3")
+        yield "sqlite:///" + str(tmp_path_factory.mktemp(f"{suffix}-db") / f"{suffix}.sqlite3")
         return
-    name = f"{url.database}_live"
+    name = f"{url.database}_{suffix}"
     server = create_engine(url, isolation_level="AUTOCOMMIT")
     quoted = server.dialect.identifier_preparer.quote(name)
 
@@ -117,21 +122,23 @@ class LiveServer:
     app: Flask
 
 
-@pytest.fixture(scope="session")
-def live_server(
-    pytestconfig: pytest.Config,
+@contextmanager
+def serve_portal(
+    config: pytest.Config,
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
-    _fast_password_hashing: None,
+    name: str,
 ) -> Iterator[LiveServer]:
     """The portal with the demo data on 127.0.0.1 and a free port, CSRF on, so that the
-    browser goes through the real forms."""
-    root = _root_conftest(pytestconfig)
-    with _live_database(database_url, tmp_path_factory) as live_url:
+    browser goes through the real forms; on a database and an instance folder of its own,
+    named after `name`, so that what one server's tests change the others never see."""
+    root = _root_conftest(config)
+    with _live_database(database_url, tmp_path_factory, name) as live_url:
         previous_instance = os.environ.get("PORTAL_INSTANCE_PATH")
         try:
             app = root.make_test_app(
-                live_url, str(tmp_path_factory.mktemp("live-instance")), WTF_CSRF_ENABLED=True
+                live_url, str(tmp_path_factory.mktemp(f"{name}-instance")),
+                WTF_CSRF_ENABLED=True,
             )
         finally:
             # make_test_app points the environment at its instance folder; give it back.
@@ -151,7 +158,7 @@ def live_server(
                     session.close()
             server = make_server("127.0.0.1", 0, app, threaded=True)
             thread = threading.Thread(
-                target=server.serve_forever, name="vektor-live-server", daemon=True
+                target=server.serve_forever, name=f"vektor-{name}-server", daemon=True
             )
             thread.start()
             try:
@@ -162,6 +169,27 @@ def live_server(
                 server.server_close()
         finally:
             engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def start_live_server(
+    pytestconfig: pytest.Config,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    _fast_password_hashing: None,
+) -> Callable[[str], AbstractContextManager[LiveServer]]:
+    """`start_live_server(name)` runs a live server of its own while the `with` block lasts:
+    for tests that change data the tests sharing `live_server` look at."""
+    return partial(serve_portal, pytestconfig, database_url, tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def live_server(
+    start_live_server: Callable[[str], AbstractContextManager[LiveServer]],
+) -> Iterator[LiveServer]:
+    """The live server the browser tests share, for the whole session."""
+    with start_live_server("live") as server:
+        yield server
 
 
 @pytest.fixture(autouse=True)
@@ -195,15 +223,38 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
-def _save_artifacts(page: Any, request: pytest.FixtureRequest) -> None:
+def _test_failed(request: pytest.FixtureRequest) -> bool:
+    report = request.node.stash.get(_reports, {}).get("call")
+    return report is not None and report.failed
+
+
+def _save_artifacts(page: Any, request: pytest.FixtureRequest, name: str = "") -> None:
     directory = request.config.rootpath / ARTIFACTS_DIR
     directory.mkdir(exist_ok=True)
-    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid).strip("_")
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid + (f"-{name}" if name else ""))
+    stem = stem.strip("_")
     try:
         page.screenshot(path=str(directory / f"{stem}.png"), full_page=True)
         (directory / f"{stem}.html").write_text(page.content(), encoding="utf-8")
     except Exception as exc:  # the test has failed already; say why nothing was saved
-        print(f"could not save the page of {request.node.nodeid}: {exc}")
+        print(f"could not save the page of {request.node.nodeid} {name}: {exc}")
+
+
+@contextmanager
+def _page_in_new_context(
+    browser: Any, base_url: str, request: pytest.FixtureRequest, name: str = ""
+) -> Iterator[Any]:
+    """A page in a fresh context (no cookies), saved to the artefacts under `name` when the
+    test fails, and closed afterwards."""
+    context = browser.new_context(base_url=base_url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        if _test_failed(request):
+            _save_artifacts(page, request, name)
+        context.close()
 
 
 @pytest.fixture
@@ -211,16 +262,22 @@ def page(browser: Any, live_server: LiveServer, request: pytest.FixtureRequest) 
     """A page in a fresh context (no cookies), with the portal's CSP in force: axe-core is
     injected through Playwright's evaluate, which the CSP does not block, so it checks the
     page exactly as people see it."""
-    context = browser.new_context(base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    try:
+    with _page_in_new_context(browser, live_server.url, request) as page:
         yield page
-    finally:
-        report = request.node.stash.get(_reports, {}).get("call")
-        if report is not None and report.failed:
-            _save_artifacts(page, request)
-        context.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[[str, str], Any]]:
+    """`new_page(base_url, name)` opens another page in a fresh context, for a test where
+    several people work at once, each in a browser of their own, or one that uses a live
+    server of its own. Every page is closed after the test and, when it fails, saved to the
+    artefacts under its name."""
+    with ExitStack() as stack:
+
+        def open_page(base_url: str, name: str) -> Any:
+            return stack.enter_context(_page_in_new_context(browser, base_url, request, name))
+
+        yield open_page
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -12,6 +12,7 @@ from axe_playwright_python.sync_playwright import Axe
 from portal.demo import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from portal.templating import LANGUAGE_NAMES
 from portal.views.main import ROLE_PRIORITY
+from tests.assurance import record
 
 pytestmark = pytest.mark.browser
 
@@ -69,6 +70,8 @@ def collect_errors(page: Any) -> list[str]:
 
 def assert_no_violations(page: Any) -> None:
     results = Axe().run(page, options=AXE_OPTIONS)
+    record("pages checked by axe-core (WCAG 2.1 A/AA)")
+    record("axe-core violations found", results.violations_count)
     assert results.violations_count == 0, results.generate_report()
 
 
