@@ -9,7 +9,7 @@ PORT ?= 5000
 CATALOGUES := $(wildcard portal/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGUES:.po=.mo)
 
-.PHONY: run serve test translations extract-messages check-system lint clean
+.PHONY: run serve test bench translations extract-messages check-system lint clean
 
 run: $(VENV)/.installed translations check-system
 	@$(BIN)/flask --app wsgi portal migrate
@@ -29,6 +29,19 @@ serve: $(VENV)/.installed translations check-system
 
 test: $(VENV)/.installed-test translations check-system
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks (docs/PERFORMANCE.md): gunicorn with the production settings under wrk, on the
+# PostgreSQL database BENCH_DATABASE_URL (default: vektor_bench on 127.0.0.1 as postgres),
+# created and filled by bench/generate.py when it holds no application. Prints a table and
+# rewrites the figures of docs/PERFORMANCE.md; BENCH_ARGS go to bench/run.py (--help).
+# Not part of `make test` or CI: run it on a quiet machine.
+bench: $(VENV)/.installed translations check-system
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "The benchmarks need wrk, the HTTP load generator. Install it, then run again:"; \
+	  echo "  Debian/Ubuntu: sudo apt-get install wrk"; \
+	  echo "  macOS:         brew install wrk"; \
+	  exit 1; }
+	$(BIN)/python -m bench.run --prepare $(BENCH_ARGS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -96,6 +96,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         # Archives made by background jobs (all budgets of a call), under names the portal
         # makes; outside static/, served only through a permission check.
         "JOBS_DIR": _env("JOBS_DIR", str(data_dir / "jobs")),
+        # Final documents (PDFs), rendered once and kept under a key made from their content.
+        "DOCUMENTS_DIR": _env("DOCUMENTS_DIR", str(data_dir / "documents")),
+        # Render final documents on the background worker as soon as they become final.
+        "DOCUMENT_PRERENDER": _env_bool("DOCUMENT_PRERENDER", True),
         # One line per request; "json" writes one JSON object a line for log collectors.
         "LOG_FORMAT": log_format,
         "LOG_LEVEL": log_level,

@@ -118,6 +118,9 @@ def make_test_app(database_url: str, instance_path: str, **overrides: Any) -> Fl
         "SERVER_NAME": None,
         "MAIL_SERVER": None,
         "MAIL_BACKEND": None,
+        # Rendering documents in advance runs on a background thread, which must not use the
+        # rolled-back connection the tests share; tests/test_document_store.py turns it on.
+        "DOCUMENT_PRERENDER": False,
     }
     config.update(overrides)
     return create_app(config)
@@ -258,6 +261,16 @@ def _guard_against_per_row_lazy_loads() -> Iterator[None]:
     event.remove(Session, "do_orm_execute", _count_lazy_load)
     request_tearing_down.disconnect(_stop_counting_lazy_loads)
     request_started.disconnect(_start_counting_lazy_loads)
+
+
+@pytest.fixture(autouse=True)
+def _documents_of_its_own(request: pytest.FixtureRequest, tmp_path_factory: Any) -> None:
+    """Each test that uses the application has a document store of its own, so no stored PDF
+    of one test answers in another."""
+    if "app" in request.fixturenames:
+        flask_app = request.getfixturevalue("app")
+        request.getfixturevalue("monkeypatch").setitem(
+            flask_app.config, "DOCUMENTS_DIR", str(tmp_path_factory.mktemp("documents")))
 
 
 _counter = itertools.count(1)

@@ -6,14 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from babel.numbers import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField as _IntegerField
 from wtforms import StringField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.i18n import current_locale
-from portal.money import format_number, parse_decimal
+from portal.money import format_decimal, format_number, parse_decimal
 
 
 class DecimalTextField(StringField):

@@ -1,7 +1,9 @@
 """Rendering templates to PDF with a locked-down fetcher; one function per document.
 
 WeasyPrint may read the portal's own static files (the fonts) and `data:` URIs, nothing
-else, and each render runs in a forked child process with a time and a memory limit."""
+else, and each render runs in a forked child process with a time and a memory limit. A final
+document is rendered once and kept in the document store (portal.pdf.store) under a key made
+from its HTML; drafts are rendered on each request."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import resource
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,6 +33,7 @@ from portal.db import utcnow
 from portal.i18n import current_locale
 from portal.models import Application, BudgetCategory, BudgetLine, Call, Review
 from portal.money import BudgetSummary, Sources, percent_of, summarise_budget
+from portal.pdf import store
 from portal.services.checks import SECTIONS
 
 STATIC_ROOT = (PROJECT_ROOT / "static").resolve()
@@ -238,19 +242,51 @@ def page_numbers_css() -> Markup:
     return Markup(" ".join(pieces))  # noqa: S704 - the literals are escaped by css_string
 
 
-def render_pdf(template_name: str, **context: Any) -> bytes:
-    """Render templates/pdf/<template_name> in the current request's language and turn it
-    into a PDF within the configured limits."""
-    html = render_template(
+class StoredPdf(bytes):
+    """A final document's PDF, with the key it is stored under (the view's ETag)."""
+
+    key: str
+
+    def __new__(cls, content: bytes, key: str) -> StoredPdf:
+        stored = super().__new__(cls, content)
+        stored.key = key
+        return stored
+
+
+# What a stored document's HTML holds in place of the moment it is rendered, so that its key
+# depends on its content only; the PDF states the moment of its first render.
+_KEYED_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _document_html(template_name: str, generated_at: datetime, context: dict[str, Any]) -> str:
+    return render_template(
         f"pdf/{template_name}", static_url=static_url, page_numbers_css=page_numbers_css(),
-        generated_at=utcnow(), **context,
+        generated_at=generated_at, **context,
     )
+
+
+def _html_to_pdf_within_limits(html: str) -> bytes:
     config = current_app.config
     return html_to_pdf(
         html,
         time_limit=config.get("PDF_TIME_LIMIT", DEFAULT_TIME_LIMIT),
         memory_limit_mb=config.get("PDF_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB),
     )
+
+
+def render_pdf(template_name: str, *, final: bool = False, **context: Any) -> bytes:
+    """Render templates/pdf/<template_name> in the current request's language and turn it
+    into a PDF within the configured limits. A `final` document (its content can no longer
+    change) is taken from the document store when it was rendered before, and stored
+    otherwise; it comes back as a StoredPdf with its key. Drafts are rendered every time."""
+    if not final:
+        return _html_to_pdf_within_limits(_document_html(template_name, utcnow(), context))
+    key = store.document_key(_document_html(template_name, _KEYED_MOMENT, context))
+    content = store.load(key)
+    if content is None:
+        content = _html_to_pdf_within_limits(_document_html(template_name, utcnow(), context))
+        store.save(key, content)
+    return StoredPdf(content, key)
 
 
 # --- the documents ------------------------------------------------------------------------
@@ -299,11 +335,20 @@ def source_shares(summary: BudgetSummary) -> list[SourceShare]:
     ]
 
 
+def _is_final(app: Application) -> bool:
+    """Whether what an application's documents print can no longer be edited: it has been
+    submitted (a later decision changes the budget's content, and so its key)."""
+    from portal.models import ApplicationStatus
+
+    return app.status != ApplicationStatus.DRAFT
+
+
 def application_pdf(app: Application) -> bytes:
     """The application as submitted (or as the draft stands, marked so on every page)."""
     summary = summarise_budget(app.budget_lines)
     return render_pdf(
-        "application.html", app=app, summary=summary, sources=source_shares(summary),
+        "application.html", final=_is_final(app), app=app, summary=summary,
+        sources=source_shares(summary),
         sections=SECTIONS, document_title=_("Application for the call"),
     )
 
@@ -329,7 +374,8 @@ def budget_pdf(app: Application, *, decision: Any = None) -> bytes:
     if decision is not None and decision.outcome != DecisionOutcome.FUNDED:
         decision = None
     return render_pdf(
-        "budget.html", app=app, summary=summary, sources=source_shares(summary),
+        "budget.html", final=_is_final(app), app=app, summary=summary,
+        sources=source_shares(summary),
         groups=budget_groups(app.budget_lines, summary), approval=decision,
         document_title=_("Approved budget") if decision else _("Project budget"),
     )
@@ -384,7 +430,8 @@ def protocol_pdf(ranking: Any) -> bytes:
     Marked as a draft on every page until the decisions are final."""
     call = ranking.call
     return render_pdf(
-        "protocol.html", call=call, ranking=ranking, chart=protocol_chart(ranking),
+        "protocol.html", final=call.decisions_finalised_at is not None, call=call,
+        ranking=ranking, chart=protocol_chart(ranking),
         is_final=call.decisions_finalised_at is not None,
         document_title=_("Minutes of the meeting of the competition committee"),
     )
@@ -417,7 +464,8 @@ def agreement_pdf(agreement: Any) -> bytes:
     summary = summarise_budget(app.budget_lines)
     session = object_session(agreement)
     return render_pdf(
-        "agreement.html", app=app, agreement=agreement, summary=summary,
+        "agreement.html", final=agreement.status == AgreementStatus.SIGNED, app=app,
+        agreement=agreement, summary=summary,
         sources=source_shares(summary),
         administration=administration_details(session) if session is not None else None,
         amount_words=amount_in_words(agreement.amount, current_locale()),
@@ -432,11 +480,12 @@ def report_pdf(report: Any) -> bytes:
     the variance and the share used (computed by portal.services.reports), the lines beyond
     the call's tolerance with their justifications, and the rounds of review. Marked on
     every page until it is accepted."""
-    from portal.models import ReportKind
+    from portal.models import ReportKind, ReportStatus
     from portal.services.reports import indicator_results, summarise_spending
 
     return render_pdf(
-        "report.html", app=report.agreement.application, report=report,
+        "report.html", final=report.status == ReportStatus.ACCEPTED,
+        app=report.agreement.application, report=report,
         agreement=report.agreement, summary=summarise_spending(report),
         results=indicator_results(report),
         document_title=_("Final report") if report.kind == ReportKind.FINAL

@@ -3,7 +3,9 @@ ZIP archive (a PDF per funded project, named by its registration number, and a s
 spreadsheet). A job is a DocumentJob row that records its progress, so any process can show
 it; it runs on an RQ worker when PORTAL_REDIS_URL is set and on a background thread of the
 portal otherwise. An archive is named by a hash of everything it is made from, so a second
-request for an unchanged call reuses it."""
+request for an unchanged call reuses it. The same machinery renders documents that have
+become final into the document store (portal.pdf.store) once their transaction commits, so
+that no one waits for them."""
 
 from __future__ import annotations
 
@@ -68,6 +70,12 @@ RUNNING_MARGIN = timedelta(minutes=10)
 
 BUDGET_TEMPLATE = "pdf/budget.html"  # what portal.pdf.budget_pdf renders
 _PENDING_KEY = "vektor.jobs_pending"
+_PRERENDER_KEY = "vektor.documents_pending"
+# What prerender_after_commit is told about, and what each one renders.
+APPLICATION_DOCUMENTS = "application"  # an application id: the application and its budget
+CALL_DOCUMENTS = "call"  # a call id: the protocol and the approved budgets, once final
+AGREEMENT_DOCUMENT = "agreement"  # an agreement id
+REPORT_DOCUMENT = "report"  # a report id
 _EXTENSION = "vektor.jobs"
 _SAFE_ENTRY = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,60}")
 
@@ -339,6 +347,7 @@ def _make_archive(app: Flask, session: Session, job_id: int) -> None:
         try:
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 for done, project in enumerate(projects, start=1):
+                    # From the document store when it holds this budget already.
                     archive.writestr(entry_name(project.application),
                                      pdf.budget_pdf(project.application,
                                                     decision=project.decision))
@@ -478,10 +487,14 @@ def init_jobs(app: Flask) -> None:
         pending = session.info.pop(_PENDING_KEY, None)
         if pending:
             start_jobs(app, [(job.id, job.total_count) for job in pending])
+        documents = session.info.pop(_PRERENDER_KEY, None)
+        if documents and app.config.get("DOCUMENT_PRERENDER", True):
+            start_prerender(app, list(dict.fromkeys(documents)))
 
     @event.listens_for(factory, "after_rollback")
     def _after_rollback(session: Session) -> None:
         session.info.pop(_PENDING_KEY, None)
+        session.info.pop(_PRERENDER_KEY, None)
 
 
 def start_jobs(app: Flask, jobs: list[tuple[int, int]]) -> None:
@@ -526,6 +539,89 @@ def _mark_failed(app: Flask, job_id: int, error: str) -> None:
             session.commit()
         finally:
             session.close()
+
+
+# --- rendering final documents into the store ---------------------------------------------
+
+
+def prerender_after_commit(session: Session, kind: str, object_id: int) -> None:
+    """Render the documents of `kind` (APPLICATION_DOCUMENTS, CALL_DOCUMENTS,
+    AGREEMENT_DOCUMENT, REPORT_DOCUMENT) of the object `object_id` into the document store in
+    every language, off the request, once the transaction commits; nothing when it rolls
+    back. Only final documents are stored (portal.pdf.render_pdf decides)."""
+    session.info.setdefault(_PRERENDER_KEY, []).append((kind, object_id))
+
+
+def start_prerender(app: Flask, documents: list[tuple[str, int]]) -> None:
+    """Hand committed documents to the RQ queue, or to the portal's background thread. A
+    failure is logged and nothing more: the download then renders the document itself."""
+    if not app.config.get("REDIS_URL"):
+        state = app.extensions[_EXTENSION]
+        state["futures"].append(state["executor"].submit(_prerender_in_thread, app, documents))
+        del state["futures"][:-50]
+        return
+    try:
+        job_queue(app).enqueue_call(
+            # No limit for the whole: how many PDFs a call has is not known here, and each
+            # one is stopped past PDF_TIME_LIMIT on its own.
+            prerender_documents, args=(documents,), timeout=-1,
+            result_ttl=0, failure_ttl=24 * 3600,
+            description="vektor documents",
+        )
+    except Exception:  # noqa: BLE001 - Redis is down: the downloads render on demand
+        log.exception("documents %s could not be queued for rendering", documents)
+
+
+def _prerender_in_thread(app: Flask, documents: list[tuple[str, int]]) -> None:
+    with app.app_context():
+        prerender_documents(documents)
+
+
+def _final_documents(session: Session, kind: str, object_id: int) -> list[Any]:
+    """The renders of one prerender_after_commit entry, as functions of no argument."""
+    from portal.models import Agreement, Report
+    from portal.services import ranking
+
+    if kind == APPLICATION_DOCUMENTS:
+        app = session.get(Application, object_id)
+        return [] if app is None else [lambda: pdf.application_pdf(app),
+                                       lambda: pdf.budget_pdf(app)]
+    if kind == CALL_DOCUMENTS:
+        call = session.get(Call, object_id)
+        if call is None:
+            return []
+        renders = [lambda: pdf.protocol_pdf(ranking.rank_applications(session, call))]
+        for project in funded_projects(session, call.id):
+            renders.append(lambda p=project: pdf.budget_pdf(p.application, decision=p.decision))
+        return renders
+    if kind == AGREEMENT_DOCUMENT:
+        agreement = session.get(Agreement, object_id)
+        return [] if agreement is None else [lambda: pdf.agreement_pdf(agreement)]
+    if kind == REPORT_DOCUMENT:
+        report = session.get(Report, object_id)
+        return [] if report is None else [lambda: pdf.report_pdf(report)]
+    raise ValueError(f"no documents of kind {kind!r}")
+
+
+def prerender_documents(documents: Sequence[tuple[str, int]]) -> None:
+    """Render the final documents named by `documents` ((kind, id) pairs, see
+    prerender_after_commit) into the document store in every language of the portal, as
+    they are now. A document that fails is logged and skipped. Runs in an application
+    context: the worker's or the background thread's; this is the function RQ calls."""
+    session = db.get_session()
+    try:
+        for locale in current_app.config["LANGUAGES"]:
+            with force_locale(locale):
+                for kind, object_id in documents:
+                    try:
+                        for render in _final_documents(session, kind, object_id):
+                            render()
+                    except Exception:  # noqa: BLE001 - the download renders it instead
+                        log.exception("document %s %s could not be rendered in advance",
+                                      kind, object_id)
+                        session.rollback()
+    finally:
+        session.rollback()
 
 
 def redis_connection(app: Flask) -> Redis:

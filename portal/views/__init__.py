@@ -30,8 +30,11 @@ def page_arg() -> int:
 
 def pdf_response(render: Callable[[], bytes], filename: str) -> Any:
     """Answer with a PDF shown in the browser, or the 503 page when rendering failed or ran
-    past its limits. Documents hold organisations' figures and people's names: no cache
-    may keep them."""
+    past its limits. Documents hold organisations' figures and people's names: no shared
+    cache may keep them. A draft is not kept at all; a final document (a StoredPdf) carries
+    its store key as the ETag, the browser revalidates it on each use, and a conditional
+    request for the same content is answered 304 without a body. Call it only after the
+    permission check."""
     from portal import pdf
     from portal.views.errors import render_error
 
@@ -41,7 +44,17 @@ def pdf_response(render: Callable[[], bytes], filename: str) -> Any:
         current_app.logger.warning("PDF %s: %s", filename, exc)
         page, status = render_error(503)
         return page, status, {"Retry-After": "60"}
-    response = Response(content, mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=filename)
-    response.headers["Cache-Control"] = "private, no-store"
+    key = getattr(content, "key", None)
+    if key is None:
+        response = Response(content, mimetype="application/pdf")
+        response.headers["Cache-Control"] = "private, no-store"
+    else:
+        if key in request.if_none_match:
+            response = Response(status=304)
+        else:
+            response = Response(bytes(content), mimetype="application/pdf")
+        response.set_etag(key)
+        response.headers["Cache-Control"] = "private, no-cache"
+    if response.status_code == 200:
+        response.headers.set("Content-Disposition", "inline", filename=filename)
     return response

@@ -23,6 +23,7 @@ from portal.models import Agreement, Application, Call
 from portal.money import summarise_budget
 from portal.permissions import Action, can, require
 from portal.services import applications as service
+from portal.services import jobs
 from portal.services.checks import SECTIONS, check_application, complete_sections
 
 bp = Blueprint("applications", __name__)
@@ -169,6 +170,7 @@ def submit(app_id: int):
         session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("applications.check", app_id=app.id)), 303
+    jobs.prerender_after_commit(session, jobs.APPLICATION_DOCUMENTS, app.id)
     session.commit()
     flash(_("Your application is submitted with the number %(number)s. A confirmation has "
             "been sent by e-mail.", number=app.registration_number), "success")

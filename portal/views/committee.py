@@ -29,7 +29,7 @@ from portal.forms import ConfirmForm, show_domain_error
 from portal.forms.committee import DecisionForm, DeclineForm, ReserveFundingForm, SimulatorForm
 from portal.models import Application, ApplicationStatus, Call, DecisionOutcome
 from portal.permissions import Action, can, require
-from portal.services import decisions
+from portal.services import decisions, jobs
 from portal.services import ranking as ranking_service
 from portal.services.ranking import FundingProposal, Ranking, RankingRow, propose_funding
 from portal.views import pdf_response
@@ -221,6 +221,7 @@ def finalise(call_id: int):
     except DomainError as exc:
         session.rollback()
         return _page(call, finalise_error=str(exc.message), status=exc.status_code)
+    jobs.prerender_after_commit(session, jobs.CALL_DOCUMENTS, call.id)
     session.commit()
     flash(_("The decisions are final: %(n)d applications decided, their applicants told.",
             n=count), "success")
