@@ -628,6 +628,39 @@ def create_agreement(db: Session, create_application: Callable[..., Any]) -> Cal
     return factory
 
 
+@contextmanager
+def scratch_database(database_url: str, folder: Any, name: str) -> Iterator[str]:
+    """An empty database of its own, for a test that needs one beside the test database: on
+    PostgreSQL `<that database>_<name>`, created afresh and dropped afterwards whatever
+    happens; otherwise a new SQLite file in `folder`."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        yield "sqlite:///" + str(folder / f"{name}.sqlite3")
+        return
+    database = f"{url.database}_{name}"
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    quoted = server.dialect.identifier_preparer.quote(database)
+
+    def drop() -> None:
+        with server.connect() as conn:
+            force = " WITH (FORCE)" if conn.dialect.server_version_info >= (13,) else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}{force}"))
+
+    try:
+        drop()
+        with server.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {quoted}"))
+        try:
+            yield url.set(database=database).render_as_string(hide_password=False)
+        finally:
+            drop()
+    finally:
+        server.dispose()
+
+
 def live_database_url(tmp_path_factory: pytest.TempPathFactory, name: str) -> str:
     """A database of its own for tests that commit for real (threads, other processes): a
     SQLite file, or a second PostgreSQL database `<test database>_<name>` beside the test one."""

@@ -12,14 +12,13 @@ import json
 import shutil
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
 
 from portal.db import utcnow
 from portal.demo import seed_demo
@@ -29,40 +28,13 @@ from tests.conftest import (
     live_database_url,
     make_test_app,
     reset_schema,
+    scratch_database,
     service_unavailable,
 )
 
 WRITES_BEFORE = 5  # commits before the backup starts
 WRITES_AFTER = 5  # commits after it ends
 MAX_WRITES = 5000  # the writer's bound, whatever happens
-
-
-@contextmanager
-def empty_database(tmp_path: Path, name: str) -> Iterator[str]:
-    """An empty database to restore into: a new SQLite file, or on PostgreSQL
-    `<test database>_<name>` created afresh and dropped afterwards."""
-    if not TEST_DATABASE_URL:
-        yield "sqlite:///" + str(tmp_path / f"{name}.sqlite3")
-        return
-    url = make_url(TEST_DATABASE_URL)
-    database = f"{url.database}_{name}"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-
-    def drop() -> None:
-        with server.connect() as conn:
-            force = " WITH (FORCE)" if conn.dialect.server_version_info >= (13,) else ""
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"{force}'))
-
-    try:
-        drop()
-        with server.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{database}"'))
-        try:
-            yield url.set(database=database).render_as_string(hide_password=False)
-        finally:
-            drop()
-    finally:
-        server.dispose()
 
 
 def engine_of(app: Flask) -> Engine:
@@ -199,7 +171,7 @@ def test_a_backup_under_write_load_restores_every_table_and_file(source, pg_tool
     assert str(backup) in made.output
 
     source_rows, source_files = all_rows(engine_of(source)), checksums(source)
-    with empty_database(tmp_path, "restore") as target_url:
+    with scratch_database(TEST_DATABASE_URL or "sqlite://", tmp_path, "restore") as target_url:
         target = make_test_app(target_url, str(tmp_path / "target-instance"))
         try:
             restored = target.test_cli_runner().invoke(args=["portal", "restore", str(backup)])

@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from portal.db import db
@@ -85,37 +84,6 @@ def _root_conftest(config: pytest.Config) -> ModuleType:
     raise RuntimeError(f"{wanted} is not loaded as a conftest")
 
 
-@contextmanager
-def _live_database(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, suffix: str
-) -> Iterator[str]:
-    """A database for one live server alone: on PostgreSQL `<test database>_<suffix>`,
-    created afresh and dropped afterwards; otherwise a SQLite file of its own."""
-    url = make_url(database_url)
-    if url.get_backend_name() != "postgresql":
-        yield "sqlite:///" + str(tmp_path_factory.mktemp(f"{suffix}-db") / f"{suffix}.sqlite3")
-        return
-    name = f"{url.database}_{suffix}"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    quoted = server.dialect.identifier_preparer.quote(name)
-
-    def drop() -> None:
-        with server.connect() as conn:
-            force = " WITH (FORCE)" if conn.dialect.server_version_info >= (13,) else ""
-            conn.execute(text(f"DROP DATABASE IF EXISTS {quoted}{force}"))
-
-    try:
-        drop()
-        with server.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {quoted}"))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            drop()
-    finally:
-        server.dispose()
-
-
 @dataclass(frozen=True)
 class LiveServer:
     url: str
@@ -133,7 +101,8 @@ def serve_portal(
     browser goes through the real forms; on a database and an instance folder of its own,
     named after `name`, so that what one server's tests change the others never see."""
     root = _root_conftest(config)
-    with _live_database(database_url, tmp_path_factory, name) as live_url:
+    folder = tmp_path_factory.mktemp(f"{name}-db")
+    with root.scratch_database(database_url, folder, name) as live_url:
         previous_instance = os.environ.get("PORTAL_INSTANCE_PATH")
         try:
             app = root.make_test_app(
