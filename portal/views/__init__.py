@@ -4,10 +4,12 @@ service, commits once and redirects."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, request
+from flask import Response, abort, current_app, request, send_file
 
 
 def safe_next(target: str | None) -> str | None:
@@ -21,6 +23,25 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+def uploaded_file_response(
+    path: Path, *, label: str, content_type: str, name: str, etag: str | None = None,
+    modified: datetime | None = None,
+) -> Any:
+    """A file someone uploaded, as a download under the name it was uploaded with, or 404
+    (logged: the database names a file the disk lost) when it is missing. With max_age=0
+    the browser asks again each time (no-cache); private keeps it out of shared caches."""
+    if not path.is_file():
+        current_app.logger.error("%s: file %s is missing", label, path)
+        abort(404)
+    response = send_file(
+        path, mimetype=content_type, as_attachment=True, download_name=name,
+        conditional=True, etag=etag if etag is not None else True, last_modified=modified,
+        max_age=0,
+    )
+    response.cache_control.private = True
+    return response
 
 
 def page_arg() -> int:

@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -34,6 +33,7 @@ from portal.permissions import FUNDED_STATUSES, Action, can, require
 from portal.services import agreements as service
 from portal.services import jobs
 from portal.services.attachments import format_size
+from portal.views import uploaded_file_response
 
 bp = Blueprint("agreements", __name__)
 
@@ -182,16 +182,11 @@ def scan(agreement_id: int):
     require(current_user, Action.VIEW_AGREEMENT, agreement)
     if not agreement.scan_stored_name:
         abort(404)
-    path = service.scan_path(current_app.config["UPLOAD_DIR"], agreement)
-    if not path.is_file():
-        current_app.logger.error("agreement %s: scan %s is missing", agreement.id, path)
-        abort(404)
-    response = send_file(
-        path, mimetype=agreement.scan_content_type, as_attachment=True,
-        download_name=agreement.scan_original_name, conditional=True, max_age=0,
+    return uploaded_file_response(
+        service.scan_path(current_app.config["UPLOAD_DIR"], agreement),
+        label=f"agreement {agreement.id} scan", content_type=agreement.scan_content_type,
+        name=agreement.scan_original_name,
     )
-    response.cache_control.private = True
-    return response
 
 
 # --- the administration's details -------------------------------------------------------------

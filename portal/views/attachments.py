@@ -11,7 +11,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -33,6 +32,7 @@ from portal.services.attachments import (
     stored_path,
     used_bytes,
 )
+from portal.views import uploaded_file_response
 
 bp = Blueprint("attachments", __name__)
 bp.add_app_template_filter(format_size, "filesize")
@@ -110,19 +110,11 @@ def upload(app_id: int):
 @bp.get("/applications/<int:app_id>/attachments/<int:attachment_id>")
 def download(app_id: int, attachment_id: int):
     attachment = _attachment_of(_load(app_id), attachment_id)
-    path = stored_path(current_app.config["UPLOAD_DIR"], attachment)
-    if not path.is_file():
-        current_app.logger.error("attachment %s: file %s is missing", attachment.id, path)
-        abort(404)
-    response = send_file(
-        path, mimetype=attachment.content_type, as_attachment=True,
-        download_name=attachment.original_name, conditional=True, etag=attachment.sha256,
-        last_modified=attachment.created_at, max_age=0,
+    return uploaded_file_response(
+        stored_path(current_app.config["UPLOAD_DIR"], attachment),
+        label=f"attachment {attachment.id}", content_type=attachment.content_type,
+        name=attachment.original_name, etag=attachment.sha256, modified=attachment.created_at,
     )
-    # With max_age=0 the browser asks again each time (no-cache); private keeps the file out
-    # of shared caches.
-    response.cache_control.private = True
-    return response
 
 
 @bp.post("/applications/<int:app_id>/attachments/<int:attachment_id>/delete")

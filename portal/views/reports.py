@@ -14,7 +14,6 @@ from flask import (
     flash,
     redirect,
     render_template,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -46,7 +45,7 @@ from portal.permissions import Action, can, require
 from portal.services import jobs
 from portal.services import reports as service
 from portal.services.attachments import ACCEPTED_TYPES, format_size, stored_path
-from portal.views import pdf_response
+from portal.views import pdf_response, uploaded_file_response
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -263,17 +262,11 @@ def upload(report_id: int):
 @bp.get("/<int:report_id>/documents/<int:document_id>")
 def download(report_id: int, document_id: int):
     document = _document_of(_load(report_id), document_id)
-    path = stored_path(current_app.config["UPLOAD_DIR"], document)  # type: ignore[arg-type]
-    if not path.is_file():
-        current_app.logger.error("report document %s: file %s is missing", document.id, path)
-        abort(404)
-    response = send_file(
-        path, mimetype=document.content_type, as_attachment=True,
-        download_name=document.original_name, conditional=True, etag=document.sha256,
-        last_modified=document.created_at, max_age=0,
+    return uploaded_file_response(
+        stored_path(current_app.config["UPLOAD_DIR"], document),  # type: ignore[arg-type]
+        label=f"report document {document.id}", content_type=document.content_type,
+        name=document.original_name, etag=document.sha256, modified=document.created_at,
     )
-    response.cache_control.private = True
-    return response
 
 
 @bp.post("/<int:report_id>/documents/<int:document_id>/delete")
