@@ -721,7 +721,8 @@ def write_report(block: str, path: Path = REPORT_PATH) -> None:
 def prepare(database_url: str) -> None:
     """What `make bench` needs before measuring: on PostgreSQL the database is created when
     the server lacks it, and a database without applications is filled by the generator at
-    its default size. A database that holds data is used as it is."""
+    its default size. A database that holds data is used as it is, with PostgreSQL's
+    statistics refreshed (ANALYZE)."""
     from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.engine import make_url
 
@@ -738,16 +739,18 @@ def prepare(database_url: str) -> None:
                     conn.execute(text(f'CREATE DATABASE "{url.database}"'))
         finally:
             server.dispose()
+    from bench import generate
+
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
             filled = inspect(conn).has_table("applications") and conn.scalar(
                 text("SELECT count(*) FROM applications"))
+        if filled:
+            generate.analyse(engine)  # statistics of data made by an earlier generator
     finally:
         engine.dispose()
     if not filled:
-        from bench import generate
-
         print("[bench] the database is empty: generating the data (several minutes)",
               file=sys.stderr)
         if generate.main(["--database-url", database_url]) != 0:

@@ -147,6 +147,22 @@ def send_reminders() -> None:
     click.echo(f"Sent {count} reminder(s) about reports.")
 
 
+@portal_cli.command("prune-documents")
+@click.option("--unread-days", type=click.IntRange(min=1), default=30, show_default=True,
+              help="Remove the stored documents no one has read for this many days.")
+def prune_documents(unread_days: int) -> None:
+    """Remove from the document store (PORTAL_DATA_DIR/documents) the PDFs not read for
+    --unread-days days: those a changed document superseded, and those no longer downloaded
+    (rendered again if they are). Safe while the portal runs; run it daily, for example
+    from cron, on one machine."""
+    from datetime import timedelta
+
+    from portal.pdf import store
+
+    count = store.prune(timedelta(days=unread_days))
+    click.echo(f"Removed {count} stored document(s) not read for {unread_days} days.")
+
+
 @portal_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
 def worker(burst: bool) -> None:
@@ -251,8 +267,15 @@ def seed_demo_command(if_empty: bool) -> None:
     if if_empty and session.scalar(select(User.id).limit(1)) is not None:
         created = False
     else:
-        created = seed_demo(session)
-        session.commit()
+        # The demo's final documents are rendered on their first download: rendered in
+        # advance here, this command would wait minutes for them before it ends.
+        config = current_app.config
+        prerender, config["DOCUMENT_PRERENDER"] = config.get("DOCUMENT_PRERENDER", True), False
+        try:
+            created = seed_demo(session)
+            session.commit()
+        finally:
+            config["DOCUMENT_PRERENDER"] = prerender
     if accounts.find_user_by_email(session, DEMO_ACCOUNTS[0].email) is None:
         click.echo("The database already has accounts of its own; no demo data was added.")
         return

@@ -3,7 +3,9 @@ naming convention, the `Money` column type (whole kopecks), and `get_or_404`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -132,10 +134,24 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 15000) -> Engine:
 
 
 _READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_reading_only: ContextVar[bool] = ContextVar("vektor_reading_only", default=False)
+
+
+@contextmanager
+def reading_only() -> Iterator[None]:
+    """Work off the request that never writes (rendering documents in advance): on SQLite
+    its transactions begin deferred, as a GET page's do, so however long it takes it holds
+    no write lock."""
+    token = _reading_only.set(True)
+    try:
+        yield
+    finally:
+        _reading_only.reset(token)
 
 
 def _sqlite_begin_statement() -> str:
-    if has_request_context() and request.method in _READ_ONLY_METHODS:
+    if _reading_only.get() or (has_request_context()
+                               and request.method in _READ_ONLY_METHODS):
         return "BEGIN"
     return "BEGIN IMMEDIATE"
 
@@ -212,12 +228,24 @@ class Page:
         return self.page < self.pages
 
 
+def paginate_list(items: Sequence[Any], page: int, per_page: int) -> Page:
+    """One page of a list already computed in full (1-based; out-of-range pages are
+    clamped, as paginate() does)."""
+    pages = max(1, -(-len(items) // per_page))
+    page = min(max(1, page), pages)
+    return Page(list(items[(page - 1) * per_page: page * per_page]), page, per_page,
+                len(items))
+
+
 def paginate(query: Select[Any], page: int, per_page: int) -> Page:
     """Run `query` for one page (1-based; out-of-range pages are clamped) in two statements:
-    the count and the rows."""
+    the count and the rows. The items are the query's objects when it selects one entity
+    or column, and its rows (named by their columns) when it selects several, so that a list
+    can read only the columns it shows."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     total = int(total or 0)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
+    result = session.execute(query.limit(per_page).offset((page - 1) * per_page))
+    items = list(result.scalars() if len(query.column_descriptions) == 1 else result.all())
     return Page(items, page, per_page, total)

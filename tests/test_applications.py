@@ -432,3 +432,52 @@ def test_section_page_shows_its_own_problems(client, db, create_application, log
     assert 'id="cofinancing"' in html  # the link has somewhere to go
     assert "Co-financing is" not in client.get(
         f"/applications/{app.id}/edit/problem").get_data(as_text=True)
+
+
+# -- the application's page: what it reads ----------------------------------------------------
+
+def page_statements(client, db, url):
+    from tests.conftest import recorded_statements
+
+    with recorded_statements(db.get_bind().engine) as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return [" ".join(s.split()) for s in statements]
+
+
+@pytest.mark.parametrize("lines", [3, 30])
+def test_the_application_page_reads_each_thing_once_whatever_the_budget(
+        client, db, create_application, create_user, login_as, lines):
+    """The signed-in user, then the application with its call, library and agreement in one
+    statement, then one statement per section with rows (budget lines, activities, partners,
+    indicators, attachments); without an agreement there are no reports to look up."""
+    row = ("equipment", "1", "1000.00", "750.00", "250.00", "0.00")
+    app = create_application(status=ApplicationStatus.SUBMITTED, budget=[row] * lines)
+    login_as(create_user(Role.CHAIR))
+    statements = page_statements(client, db, f"/applications/{app.id}")
+    tables = {s.split(" FROM ", 1)[1].split()[0]: s for s in statements}
+    assert sorted(tables) == sorted([
+        "users", "applications", "budget_lines", "application_activities",
+        "application_partners", "application_indicators", "application_attachments",
+    ]) and len(statements) == len(tables), statements
+    for joined in ("calls", "organisations", "agreements"):
+        assert f"JOIN {joined}" in tables["applications"]
+
+
+def test_the_application_page_of_a_funded_project_lists_its_reports(
+        client, db, create_agreement, login_as):
+    agreement = create_agreement(signed=True)
+    login_as(agreement.application.created_by)
+    html = client.get(f"/applications/{agreement.application_id}").get_data(as_text=True)
+    assert 'id="reports"' in html
+    assert html.count('href="/reports/') == len(agreement.reports)
+    assert "Agreement (PDF)" in html
+
+
+def test_the_check_takes_the_budget_summary_the_page_computed(ctx, create_application):
+    from portal.money import summarise_budget
+
+    app = create_application(budget=[("equipment", "1", "1000.00", "900.00", "0.00", "0.00")])
+    summary = summarise_budget(app.budget_lines)
+    assert check_application(app, summary) == check_application(app)
+    assert any("add up to" in issue.message for issue in check_application(app, summary))

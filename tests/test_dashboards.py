@@ -68,3 +68,38 @@ def test_applicant_dashboard_shows_pending_registration(client, create_user, cre
 def test_user_without_role_is_welcomed(client, create_user, login_as):
     login_as(create_user())
     assert "has no role yet" in client.get("/").get_data(as_text=True)
+
+
+def test_applicant_dashboard_lists_the_librarys_applications_a_page_at_a_time(
+    client, monkeypatch, create_application, create_organisation, create_user, login_as
+):
+    import portal.views.main
+    from portal.models import ApplicationStatus
+
+    org = create_organisation()
+    me = create_user(Role.APPLICANT, organisation=org)
+    mine = [create_application(author=me, title=f"Проект {n}",
+                               status=ApplicationStatus.SUBMITTED if n else
+                               ApplicationStatus.DRAFT) for n in range(3)]
+    create_application(title="Чужой проект")  # another library's
+    monkeypatch.setattr(portal.views.main, "APPLICATIONS_PER_PAGE", 2)
+    login_as(me)
+
+    first = client.get("/dashboard/applicant").get_data(as_text=True)
+    second = client.get("/dashboard/applicant?page=2").get_data(as_text=True)
+    # The newest first; each on one page; another library's on none.
+    assert "Проект 2" in first and "Проект 1" in first and "Проект 0" not in first
+    assert "Проект 0" in second and "Проект 2" not in second
+    assert "Чужой проект" not in first + second
+    assert "Page 1 of 2" in first and 'href="/dashboard/applicant?page=2"' in first
+    assert "Page 2 of 2" in second and 'href="/dashboard/applicant?page=1"' in second
+    assert f'href="/applications/{mine[0].id}"' in second
+    assert "Complete the sections and submit" in second  # the draft, its call open
+    assert "Wait for the committee's screening" in first
+    # Beyond the last page: the last page.
+    beyond = client.get("/dashboard/applicant?page=9")
+    assert beyond.status_code == 200 and "Page 2 of 2" in beyond.get_data(as_text=True)
+    # One page: no pager.
+    monkeypatch.setattr(portal.views.main, "APPLICATIONS_PER_PAGE", 3)
+    html = client.get("/").get_data(as_text=True)
+    assert all(f"Проект {n}" in html for n in range(3)) and "Page 1 of" not in html

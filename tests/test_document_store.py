@@ -2,14 +2,18 @@
 rendered once and served from the store with its key as the ETag, a conditional request for
 the same content answers 304 (only after the permission check), a changed figure makes a new
 key and a new PDF, drafts are never stored, the documents are rendered off the request once
-what makes them final commits (and a failure there breaks nothing), and the archive of all
-approved budgets takes the stored PDFs instead of rendering them again."""
+what makes them final commits, asked for by the services whoever calls them (and a failure
+there breaks nothing), an application's documents are keyed by every row they print, the
+templates, the translations, the code and the language without being rendered, the store
+is pruned of what is no longer read, and the archive of all approved budgets takes the
+stored PDFs instead of rendering them again."""
 
 from __future__ import annotations
 
 import logging
 import os
 import zipfile
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -35,9 +39,12 @@ from portal.models import (
 )
 from portal.money import format_money
 from portal.pdf import store
+from portal.demo import seed_demo
 from portal.services import jobs
 from tests.conftest import service_unavailable
+from tests.test_agreements import ADMINISTRATION
 from tests.test_decisions import committee, decide_all  # noqa: F401 - a fixture
+from tests.test_reports import project  # noqa: F401 - a fixture
 
 D = Decimal
 # A Redis database of these tests' own (the RQ tests use 15, the scale-out tests 14).
@@ -278,6 +285,21 @@ def test_a_failure_to_render_in_advance_breaks_nothing(
     assert client.get(f"/applications/{application.id}/budget.pdf").status_code == 200
 
 
+def test_rendering_in_advance_only_reads(app, db, monkeypatch):
+    """On SQLite its transactions begin deferred: the write lock is not held while the PDFs
+    render, so the command or the requests that made them final go on writing."""
+    import portal.db
+
+    begun: list[str] = []
+    monkeypatch.setattr(jobs, "_final_documents", lambda session, kind, object_id: [
+        lambda: begun.append(portal.db._sqlite_begin_statement())])
+    with app.app_context():
+        assert portal.db._sqlite_begin_statement() == "BEGIN IMMEDIATE"
+        jobs.prerender_documents([(jobs.APPLICATION_DOCUMENTS, 1)])
+        assert portal.db._sqlite_begin_statement() == "BEGIN IMMEDIATE"
+    assert begun == ["BEGIN"] * len(app.config["LANGUAGES"])
+
+
 def test_a_queue_that_cannot_be_reached_breaks_no_submission(
     app, db, client, create_application, renders, monkeypatch, caplog
 ):
@@ -300,6 +322,7 @@ def test_finalising_renders_the_protocol_and_the_approved_budgets(
     with app.test_request_context():
         decide_all(db, apps, chair)
     db.commit()
+    handed_over.clear()  # the applications' own submissions
     sign_in(client, chair)
     response = client.post(f"/committee/calls/{call.id}/finalise")
     assert response.status_code == 302
@@ -314,6 +337,317 @@ def test_finalising_renders_the_protocol_and_the_approved_budgets(
     for funded in apps[:2]:
         assert client.get(f"/applications/{funded.id}/budget.pdf").status_code == 200
     assert len(renders.calls) == 6  # every download came from the store
+
+
+def test_every_service_that_makes_a_document_final_hands_it_over(
+    app, db, ctx, committee, create_user, create_application, create_agreement, renders,  # noqa: F811
+    handed_over, project,  # noqa: F811
+):
+    """The services ask for the rendering, not the pages: the command line, the demo and
+    the benchmark's generator have the documents rendered too."""
+    from portal.services import agreements, decisions, reports
+    from portal.services.applications import submit_application
+
+    draft = create_application()
+    db.commit()
+    handed_over.clear()
+    submit_application(db, draft, actor=draft.created_by)
+    db.commit()
+    assert handed_over == [[(jobs.APPLICATION_DOCUMENTS, draft.id)]]
+
+    call, apps, *_ = committee
+    chair = create_user(Role.CHAIR)
+    decide_all(db, apps, chair)
+    db.commit()
+    handed_over.clear()
+    decisions.finalise_decisions(db, call, actor=chair)
+    db.commit()
+    decisions.decline(db, apps[0], reason="Нет помещения", actor=chair)
+    db.commit()
+    decisions.fund_from_reserve(db, apps[2], approved_amount=D("225000.00"), actor=chair)
+    db.commit()
+    assert handed_over == [
+        [(jobs.CALL_DOCUMENTS, call.id)],
+        [(jobs.CALL_DOCUMENTS, call.id), (jobs.APPLICATION_DOCUMENTS, apps[0].id)],
+        [(jobs.CALL_DOCUMENTS, call.id)],
+    ]
+
+    agreement = create_agreement()
+    agreements.update_administration_details(db, ADMINISTRATION, actor=create_user(Role.ADMIN))
+    db.commit()
+    handed_over.clear()
+    agreements.sign_agreement(db, agreement, actor=project.finance)
+    db.commit()
+    assert handed_over == [[(jobs.AGREEMENT_DOCUMENT, agreement.id)]]
+
+    report = project.submit(project.interim)
+    db.commit()
+    handed_over.clear()
+    reports.accept_report(db, report, actor=project.finance)
+    db.commit()
+    assert handed_over == [[(jobs.REPORT_DOCUMENT, report.id)]]
+    assert renders.calls == []
+
+
+def test_the_demo_seeding_hands_its_final_documents_over(app, db, renders, handed_over):
+    """The demo is made through the services, and they ask for every kind of document."""
+    with app.app_context():
+        seed_demo(db)
+        db.commit()
+    assert {kind for batch in handed_over for kind, _id in batch} == {
+        jobs.APPLICATION_DOCUMENTS, jobs.CALL_DOCUMENTS, jobs.AGREEMENT_DOCUMENT,
+        jobs.REPORT_DOCUMENT}
+
+
+def test_the_seed_demo_command_leaves_the_documents_to_their_first_download(
+    app, db, renders, handed_over
+):
+    """`make run` seeds the demo before it starts the portal: rendering in advance there
+    would keep the person waiting minutes for documents they may never open."""
+    result = app.test_cli_runner().invoke(args=["portal", "seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert handed_over == [] and renders.calls == []
+    assert app.config["DOCUMENT_PRERENDER"] is True  # the portal's own setting is kept
+
+
+# --- keys made from the rows a document prints ---------------------------------------------------
+
+
+def test_a_conditional_request_for_an_application_document_renders_nothing(
+    client, create_application, renders, monkeypatch
+):
+    """The key of a stored application or budget comes from its rows: answering 304 needs
+    no HTML."""
+    application = create_application(status=ApplicationStatus.SUBMITTED)
+    sign_in(client, application.created_by)
+    etags = {kind: client.get(f"/applications/{application.id}/{kind}.pdf").headers["ETag"]
+             for kind in ("application", "budget")}
+    rendered: list[str] = []
+    html = portal.pdf._document_html
+    monkeypatch.setattr(portal.pdf, "_document_html",
+                        lambda name, *args: rendered.append(name) or html(name, *args))
+    for kind, etag in etags.items():
+        again = client.get(f"/applications/{application.id}/{kind}.pdf",
+                           headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.headers["ETag"] == etag
+    assert rendered == [] and len(renders.calls) == 2
+
+
+def _change_line(app: Any) -> str:
+    line = app.budget_lines[0]
+    line.unit_price, line.requested_amount = D("76543.21"), D("123086.42")
+    return "153,086.42"  # its total, and its category's
+
+
+def _change_organisation_name(app: Any) -> str:
+    app.organisation.full_name = "Библиотека имени Новой Вывески"
+    return "Библиотека имени Новой Вывески"
+
+
+def _change_bank_details(app: Any) -> None:
+    app.organisation.settlement_account = "40702810900000000001"
+
+
+def _change_call_title(app: Any) -> str:
+    app.call.title = "Конкурс с другим названием"
+    return "Конкурс с другим названием"
+
+
+def _change_activity(app: Any) -> str:
+    app.activities[0].title = "Встречи с поэтами"
+    return "Встречи с поэтами"
+
+
+def _change_indicator(app: Any) -> str:
+    app.indicators[0].target = D("450")
+    return "450"
+
+
+def _change_status(app: Any) -> None:
+    app.status, app.screened_at = ApplicationStatus.ELIGIBLE, app.submitted_at
+
+
+@pytest.mark.parametrize(("kind", "change"), [
+    ("budget", _change_line), ("application", _change_line),
+    ("budget", _change_organisation_name), ("application", _change_organisation_name),
+    ("budget", _change_bank_details), ("budget", _change_call_title),
+    ("application", _change_activity), ("application", _change_indicator),
+    ("budget", _change_status),
+])
+def test_a_change_to_any_row_a_document_prints_changes_its_key(
+    app, db, client, create_application, renders, kind, change
+):
+    application = create_application(status=ApplicationStatus.SUBMITTED)
+    sign_in(client, application.created_by)
+    url = f"/applications/{application.id}/{kind}.pdf"
+    before = client.get(url)
+    printed = change(application)
+    db.commit()
+    after = client.get(url, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    assert len(renders.calls) == 2
+    if printed:
+        assert printed in after.get_data(as_text=True)
+        assert printed not in before.get_data(as_text=True)
+
+
+def test_another_submission_to_the_call_keeps_the_key(
+    app, db, ctx, create_application, renders
+):
+    """The call's counter of registration numbers is not printed: the stored documents of
+    an open call's applications stay valid while others are submitted."""
+    first = create_application(status=ApplicationStatus.SUBMITTED)
+    before = pdf.budget_pdf(first), pdf.application_pdf(first)
+    create_application(call=first.call, status=ApplicationStatus.SUBMITTED)
+    after = pdf.budget_pdf(first), pdf.application_pdf(first)
+    assert [d.key for d in after] == [d.key for d in before]
+    assert len(renders.calls) == 2
+
+
+def test_the_approved_budget_key_follows_the_decision_and_its_date(
+    app, db, ctx, create_agreement, renders
+):
+    agreement = create_agreement(amount=D("200000.00"))
+    decision = db.scalars(select(Decision).where(
+        Decision.application_id == agreement.application_id)).one()
+    first = pdf.budget_pdf(agreement.application)
+    decision.decided_at = utcnow()
+    db.flush()
+    dated = pdf.budget_pdf(agreement.application)
+    assert dated.key != first.key
+    assert pdf.budget_pdf(agreement.application, decision=decision).key == dated.key
+
+
+def test_the_language_and_the_loaded_translations_are_in_the_key(
+    app, db, create_application, renders, monkeypatch
+):
+    import flask_babel
+
+    application = create_application(status=ApplicationStatus.SUBMITTED)
+    with app.test_request_context(), force_locale("ru"):
+        russian = pdf.budget_pdf(application)
+        with force_locale("en"):
+            english = pdf.budget_pdf(application)
+        assert len({russian.key, english.key}) == 2
+
+        domain = flask_babel.get_domain()
+        loaded = flask_babel.get_translations()
+        changed = type(loaded)()
+        changed.merge(loaded)
+        changed._catalog = {**loaded._catalog, "Budget lines": "Расходы проекта по строкам"}
+        monkeypatch.setitem(domain.cache, ("ru", domain.domain[0]), changed)
+        retranslated = pdf.budget_pdf(application)
+    assert retranslated.key not in (russian.key, english.key)
+    assert "Расходы проекта по строкам" in renders.calls[-1]
+
+
+def test_a_changed_template_changes_the_key(app, db, create_application, renders,
+                                            monkeypatch):
+    import jinja2
+
+    application = create_application(status=ApplicationStatus.SUBMITTED)
+    env = app.jinja_env
+    with app.test_request_context(), force_locale("en"):
+        before = pdf.budget_pdf(application)
+        included = "pdf/_financing.html"  # included by budget.html, not rendered on its own
+        source = env.loader.get_source(env, included)[0]
+        monkeypatch.setattr(env, "loader", jinja2.ChoiceLoader([
+            jinja2.DictLoader({included: source + "<p>Financing reviewed.</p>"}), env.loader]))
+        after = pdf.budget_pdf(application)
+    assert after.key != before.key
+    assert "Financing reviewed." in renders.calls[-1]
+
+
+def test_a_release_that_prints_differently_changes_the_key(
+    app, db, ctx, create_application, renders, monkeypatch
+):
+    application = create_application(status=ApplicationStatus.SUBMITTED)
+    before = pdf.budget_pdf(application)
+    monkeypatch.setattr(store, "_code_digest", ["another release"])
+    assert pdf.budget_pdf(application).key != before.key
+
+
+def test_bank_details_change_the_signed_agreement(
+    app, db, ctx, create_agreement, renders
+):
+    agreement = create_agreement(signed=True)
+    before = pdf.agreement_pdf(agreement)
+    agreement.application.organisation.settlement_account = "40702810900000000001"
+    db.flush()
+    after = pdf.agreement_pdf(agreement)
+    assert after.key != before.key
+    assert "40702810900000000001" in renders.calls[-1]
+
+
+# --- pruning ------------------------------------------------------------------------------------
+
+
+def _aged(path: Path, days: float) -> None:
+    moment = path.stat().st_mtime - days * 24 * 3600
+    os.utime(path, (moment, moment))
+
+
+def test_pruning_removes_what_was_not_read_and_keeps_what_was(app, ctx):
+    read, unread, fresh = (store.document_key(f"<p>{n}</p>") for n in range(3))
+    for key in (read, unread, fresh):
+        store.save(key, b"%PDF-1.7 " + key.encode())
+    folder = Path(app.config["DOCUMENTS_DIR"])
+    for key in (read, unread):
+        _aged(folder / f"{key}.pdf", 40)
+    assert store.load(read) is not None  # a download marks it read
+    stale_part, live_part = folder / f".{read}.abc.part", folder / f".{fresh}.def.part"
+    stale_part.write_bytes(b"half")
+    live_part.write_bytes(b"half")
+    _aged(stale_part, 2)
+    other = folder / "notes.txt"
+    other.write_text("not the store's")
+    _aged(other, 400)
+
+    assert store.prune(timedelta(days=30)) == 1
+    assert {f.name for f in folder.iterdir()} == {
+        f"{read}.pdf", f"{fresh}.pdf", live_part.name, other.name}
+    assert store.load(unread) is None
+    assert store.prune(timedelta(days=30)) == 0
+
+
+def test_a_document_read_recently_is_not_marked_again(app, ctx, monkeypatch):
+    key = store.document_key("<p>x</p>")
+    store.save(key, b"%PDF-1.7 x")
+    path = Path(app.config["DOCUMENTS_DIR"]) / f"{key}.pdf"
+    _aged(path, 0.01)  # 15 minutes ago: within READ_MARK_INTERVAL
+    marked = path.stat().st_mtime
+    assert store.load(key) == b"%PDF-1.7 x"
+    assert path.stat().st_mtime == marked
+
+
+def test_a_pruned_document_is_rendered_again_on_its_next_download(
+    app, client, create_application, renders
+):
+    application = create_application(status=ApplicationStatus.SUBMITTED)
+    sign_in(client, application.created_by)
+    url = f"/applications/{application.id}/budget.pdf"
+    first = client.get(url)
+    for stored in stored_files(app):
+        _aged(stored, 31)
+    with app.app_context():
+        assert store.prune(timedelta(days=30)) == 1
+    again = client.get(url)
+    assert again.status_code == 200 and again.headers["ETag"] == first.headers["ETag"]
+    assert len(renders.calls) == 2 and len(stored_files(app)) == 1
+
+
+def test_the_prune_command(app, ctx):
+    key = store.document_key("<p>old</p>")
+    store.save(key, b"%PDF-1.7 old")
+    _aged(Path(app.config["DOCUMENTS_DIR"]) / f"{key}.pdf", 8)
+    runner = app.test_cli_runner()
+    kept = runner.invoke(args=["portal", "prune-documents"])
+    assert kept.exit_code == 0, kept.output
+    assert "Removed 0 stored document(s) not read for 30 days." in kept.output
+    pruned = runner.invoke(args=["portal", "prune-documents", "--unread-days", "7"])
+    assert pruned.exit_code == 0, pruned.output
+    assert "Removed 1 stored document(s)" in pruned.output
+    assert store.load(key) is None
 
 
 # --- the archive of all approved budgets ---------------------------------------------------------

@@ -33,6 +33,7 @@ from portal.models import (
     Call,
     Decision,
     DecisionOutcome,
+    Organisation,
     Payment,
     ReportSpending,
     ReportStatus,
@@ -46,6 +47,7 @@ from portal.services.payments import (
     SPENDING_HEADINGS,
     call_finances,
 )
+from portal.views import finance as finance_views
 from tests.conftest import count_statements
 
 D = Decimal
@@ -294,8 +296,9 @@ def test_with_nothing_funded_the_finance_dashboard_says_so(client, login_as, fin
 
 
 def test_the_dashboard_takes_the_same_number_of_statements_at_3_and_at_20_projects(
-    client, db, login_as, finance, create_call, create_agreement
+    client, db, login_as, finance, create_call, create_agreement, monkeypatch
 ):
+    monkeypatch.setattr(finance_views, "PROJECTS_PER_PAGE", 5)
     login_as(finance)
     counts = {}
     for size in (3, 20):
@@ -312,7 +315,7 @@ def test_the_dashboard_takes_the_same_number_of_statements_at_3_and_at_20_projec
             shown.append(page(client, f"/finance/calls/{call.id}"))
 
         counts[size] = count_statements(db, visit)
-        assert shown[0].count('id="project-') == size
+        assert shown[0].count('id="project-') == min(size, 5)
         assert element(shown[0], "paid") == money(D("1000.00") * len([
             n for n in range(size) if n % 3 != 2]))
         db.expire_all()
@@ -320,8 +323,94 @@ def test_the_dashboard_takes_the_same_number_of_statements_at_3_and_at_20_projec
         counts[f"service{size}"] = count_statements(db, lambda c=loaded: call_finances(db, c))
     # the service: the totals, the projects, the tranches, the payments
     assert counts["service3"] == counts["service20"] == 4, counts
-    # the page: that, the call, the signed-in user, and the savepoint around the request
+    # the page: that, the page's count and ids, the call, the signed-in user, and the
+    # savepoint around the request
     assert counts[3] == counts[20] <= 11, counts
+
+
+# --- one page of projects at a time ---------------------------------------------------------------
+
+
+def project_ids(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r'id="project-(\d+)"', html)]
+
+
+def test_the_projects_come_a_page_at_a_time_under_the_figures_of_the_whole_call(
+    client, login_as, finance, scene, monkeypatch
+):
+    monkeypatch.setattr(finance_views, "PROJECTS_PER_PAGE", 2)
+    login_as(finance)
+    base = f"/finance/calls/{scene.call.id}"
+    first, second = page(client, base), page(client, f"{base}?page=2")
+    assert project_ids(first) == [scene.signed.application_id, scene.unsigned.application_id]
+    assert project_ids(second) == [scene.bare.id]
+    assert f'href="{base}?page=2"' in first and f'href="{base}?page=1"' in second
+    assert project_ids(page(client, f"{base}?page=9")) == [scene.bare.id]  # the last page
+    for html in (first, second):
+        # the call's figures and the table's total are over all its funded projects
+        assert element(html, "approved") == money(D("575000.00"))
+        assert element(html, "paid") == money(D("100000.00"))
+        assert element(html, "remaining") == money(D("475000.00"))
+        total = squash(re.sub(r"<[^>]+>", " ", html.split("<tfoot>")[1].split("</tfoot>")[0]))
+        assert total == (f"Total of the call {money(D('575000.00'))} {money(D('100000.00'))} "
+                         f"left {money(D('475000.00'))}")
+
+
+def test_finance_finds_a_project_by_registration_number_or_library(
+    client, db, login_as, finance, scene
+):
+    login_as(finance)
+    base = f"/finance/calls/{scene.call.id}"
+    number = scene.unsigned.application.registration_number
+    html = page(client, f"{base}?q={number}")
+    assert project_ids(html) == [scene.unsigned.application_id]
+    assert f'value="{number}"' in html
+    assert element(html, "approved") == money(D("575000.00"))  # still the whole call's
+    library = db.get(Organisation, scene.bare.organisation_id).short_name
+    assert project_ids(page(client, f"{base}?q={library}")) == [scene.bare.id]
+    nothing = page(client, f"{base}?q=Z-404")
+    assert project_ids(nothing) == [] and "No funded project matches." in nothing
+    # a project of the call that was not funded is not found either
+    assert project_ids(page(client, f"{base}?q={scene.others[0].registration_number}")) == []
+
+
+def test_after_a_payment_finance_lands_on_the_page_that_holds_the_tranche(
+    client, db, login_as, finance, create_call, create_agreement, monkeypatch
+):
+    monkeypatch.setattr(finance_views, "PROJECTS_PER_PAGE", 1)
+    call = create_call()
+    agreements = [create_agreement(signed=True, call=call) for _n in range(3)]
+    login_as(finance)
+    base = f"/finance/calls/{call.id}"
+    for n, agreement in enumerate(agreements, start=1):
+        advance = agreement.tranches[0]
+        response = client.post(f"/finance/tranches/{advance.id}/payments",
+                               data=payment_data(advance.id, "1 000,00", order=f"п/п {n}"))
+        assert response.status_code == 302
+        url = f"{base}?page={n}" if n > 1 else base
+        assert response.headers["Location"].endswith(f"{url}#tranche-{advance.id}")
+        html = page(client, url)
+        assert project_ids(html) == [agreement.application_id]
+        assert f"payment order п/п {n}" in element(html, f"tranche-{advance.id}")
+        assert f"(payment order п/п {n})" in squash(html)  # the message that it is recorded
+
+
+def test_a_refused_payment_is_shown_on_the_page_that_holds_its_tranche(
+    client, db, login_as, finance, create_call, create_agreement, monkeypatch
+):
+    monkeypatch.setattr(finance_views, "PROJECTS_PER_PAGE", 1)
+    call = create_call()
+    first, second = (create_agreement(signed=True, call=call) for _n in range(2))
+    advance = second.tranches[0]
+    login_as(finance)
+    response = client.post(f"/finance/tranches/{advance.id}/payments",
+                           data=payment_data(advance.id, "112500,01"))
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert project_ids(html) == [second.application_id]
+    assert money(D("112500.01")) in element(html, f"pay-{advance.id}")
+    assert f'href="/finance/calls/{call.id}?page=1"' in html  # the pager of that page
+    assert payment_count(db) == 0
 
 
 # --- recording a payment through the page ---------------------------------------------------------

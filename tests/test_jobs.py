@@ -354,10 +354,10 @@ def test_a_job_that_stopped_is_not_reused(app, db, ctx, funded_call, create_user
 def test_a_failed_job_is_recorded_and_not_reused(
     app, db, ctx, funded_call, create_user, started, monkeypatch
 ):
-    def broken(application: Application, **kwargs: Any) -> bytes:
+    def broken(html: str, **limits: Any) -> bytes:
         raise pdf.PdfRenderError("the renderer stopped")
 
-    monkeypatch.setattr(pdf, "budget_pdf", broken)
+    monkeypatch.setattr(pdf, "html_to_pdf", broken)
     finance = create_user(Role.FINANCE)
     job = jobs.request_budgets_zip(db, funded_call.call, actor=finance, locale="en")
     db.commit()
@@ -376,7 +376,7 @@ def test_a_job_runs_once(app, db, ctx, funded_call, create_user, started, monkey
                                    locale="en")
     job.status = JobStatus.RUNNING  # another worker has it
     db.commit()
-    monkeypatch.setattr(pdf, "budget_pdf", lambda *args, **kwargs: pytest.fail("ran twice"))
+    monkeypatch.setattr(pdf, "render_prepared", lambda *args, **kwargs: pytest.fail("ran twice"))
     with app.app_context():
         jobs.run_budgets_zip(job.id)
     db.refresh(job)
@@ -734,18 +734,18 @@ def wait_until_finished(client: FlaskClient, job_id: int, timeout: float = 180
 
 @pytest.fixture
 def gate(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Hold the job before its second PDF until the test opens the gate, so the test sees a
-    job under way with the first PDF counted."""
+    """Hold the render of the second project's budget (its HTML names "Проект 2", see
+    seed_funded_call) until the test opens the gate, so the test sees a job under way with
+    the first PDF counted: the PDFs render several at once, but are counted in order."""
     opened = threading.Event()
-    original = pdf.budget_pdf
-    calls = itertools.count(1)
+    original = pdf.html_to_pdf
 
-    def gated(application: Application, **kwargs: Any) -> bytes:
-        if next(calls) == 2:
+    def gated(html: str, **limits: Any) -> bytes:
+        if "Проект 2</td>" in html:
             assert opened.wait(120), "the test never opened the gate"
-        return original(application, **kwargs)
+        return original(html, **limits)
 
-    monkeypatch.setattr(pdf, "budget_pdf", gated)
+    monkeypatch.setattr(pdf, "html_to_pdf", gated)
     return opened
 
 
@@ -839,16 +839,17 @@ def test_on_rq_with_a_simple_worker(live_app, redis_url, monkeypatch):
         f"/finance/jobs/{job_id}"
     assert queue.count == 1 and live_job_count(live_app, call_id) == 1
 
-    # Progress as another connection sees it, just before each PDF.
+    # Progress as another connection sees it, just before each PDF is stored (and then
+    # added to the archive, in the order of the projects).
     seen: list[tuple[str, int]] = []
-    original = pdf.budget_pdf
+    original = pdf.store.save
 
-    def watched(application: Application, **kwargs: Any) -> bytes:
+    def watched(key: str, content: bytes) -> None:
         job = live_job(live_app, job_id)
         seen.append((job.status.value, job.done_count))
-        return original(application, **kwargs)
+        original(key, content)
 
-    monkeypatch.setattr(pdf, "budget_pdf", watched)
+    monkeypatch.setattr(pdf.store, "save", watched)
     worker = jobs.make_worker(live_app, simple=True)
     assert worker.work(burst=True) is True
     assert seen == [("running", 0), ("running", 1), ("running", 2)]

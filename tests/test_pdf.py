@@ -5,10 +5,13 @@ that runs too long or too big is stopped."""
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import io
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -123,7 +126,11 @@ def locale_client(request: pytest.FixtureRequest) -> tuple[str, FlaskClient]:
                                                    else "ru_client")
 
 
+FONTS_CSS = static_url(portal.pdf.FONTS_STYLESHEET)
 FONT_URLS = {static_url("fonts/DejaVuSans.ttf"), static_url("fonts/DejaVuSans-Bold.ttf")}
+# What a render may fetch: the fonts' stylesheet, and the fonts themselves when this process
+# has not loaded them yet (they are loaded once per process, see portal.pdf.shared_fonts).
+RENDERER_URLS = {FONTS_CSS} | FONT_URLS
 
 
 # --- the budget: every figure as the portal computes it -------------------------------------
@@ -286,7 +293,7 @@ def test_fonts_are_the_portals_own_and_embedded(client, create_application, spy)
             names.add(str(font["/BaseFont"]).split("+", 1)[1])
     # The @font-face fonts from static/fonts, not whatever the machine has installed.
     assert names == {"Vektor-Sans", "Vektor-Sans-Bold"}
-    assert set(spy.requested()) == FONT_URLS
+    assert FONTS_CSS in spy.requested() and set(spy.requested()) <= RENDERER_URLS
 
 
 def test_cyrillic_text_comes_back_intact(client, create_application):
@@ -390,7 +397,7 @@ def test_markup_typed_by_an_applicant_is_printed_not_fetched(
     assert "<b>шт.</b>" in compact or kind == "application"
 
     requested = spy.requested()
-    assert set(requested) == FONT_URLS, requested
+    assert FONTS_CSS in requested and set(requested) <= RENDERER_URLS, requested
     for url in requested:
         assert "passwd" not in url and "127.0.0.1" not in url and "169.254" not in url
 
@@ -445,7 +452,7 @@ def test_svg_and_css_references_fetch_nothing(spy, no_leftovers):
     requested = set(spy.requested())
     for url in SVG_ATTACKS:
         assert url in requested, (url, requested)
-    for url in requested - FONT_URLS:
+    for url in requested - RENDERER_URLS:
         if not url.startswith("data:"):
             with pytest.raises(FetchRefused):
                 portal_fetcher(url)
@@ -525,20 +532,171 @@ def test_the_fetcher_does_not_follow_a_symlink_out_of_static(tmp_path: Path):
             fetcher(static_url(path))
 
 
+# --- rendering: the fonts loaded once, the child's collector, several documents at once --------
+
+
+def embedded_fonts(content: bytes) -> set[str]:
+    """The names of the fonts a PDF embeds, without their subset prefix."""
+    names = set()
+    for page in PdfReader(io.BytesIO(content)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            names.add(str(font.get_object()["/BaseFont"]).split("+", 1)[1])
+    return names
+
+
+def test_the_fonts_are_loaded_once_per_process_and_not_by_each_render(spy, no_leftovers):
+    assert portal.pdf.shared_fonts() is portal.pdf.shared_fonts()
+    fetched_before = len(spy.requested())
+    html = (f'<link rel="stylesheet" href="{FONTS_CSS}"><p style="font-family: \'Vektor Sans\'">'
+            "Смета: 1 234,56 ₽ <b>Итого 7 ₽</b></p>")
+    for _ in range(2):
+        content = html_to_pdf(html, time_limit=60)
+        assert embedded_fonts(content) == {"Vektor-Sans", "Vektor-Sans-Bold"}
+        assert "Смета: 1 234,56 ₽ Итого 7 ₽" in squash(PdfReader(io.BytesIO(content))
+                                                    .pages[0].extract_text())
+    # The renders read the stylesheet; the fonts it names were loaded before they forked.
+    assert spy.requested()[fetched_before:] == [FONTS_CSS, FONTS_CSS]
+
+
+def test_a_font_face_first_met_in_a_render_is_loaded_by_every_render(no_leftovers):
+    """A face that the shared fonts lack is loaded in the render's own child, every time:
+    the file one child writes for it is not taken for loaded by the next."""
+    face = (f'<style>@font-face {{ font-family: "Other Sans"; '
+            f'src: url("{static_url("fonts/DejaVuSans-Bold.ttf")}") }}</style>')
+    html = f"{face}<p style=\"font-family: 'Other Sans'\">Текст</p>"
+    for _ in range(2):
+        assert embedded_fonts(html_to_pdf(html, time_limit=60)) == {"Other-Sans-Bold"}
+    fonts = portal.pdf.shared_fonts()
+    assert fonts is not None and not any("Other Sans" in face for face in fonts.loaded_faces)
+
+
+def _collector_state(html: str, fonts: Any) -> bytes:
+    return f"{gc.isenabled()} {gc.get_freeze_count()}".encode()
+
+
+def test_the_render_runs_without_the_cyclic_collector(monkeypatch, no_leftovers):
+    """In the child the collector is off, and what the fork inherited is frozen out of its
+    sight; the parent's collector is left as it was."""
+    monkeypatch.setattr(portal.pdf, "_write_pdf", _collector_state)
+    enabled, frozen = html_to_pdf("<p>x</p>", time_limit=60).split()
+    assert enabled == b"False"
+    assert int(frozen) > 10_000  # the portal's own objects, inherited
+    assert gc.isenabled()
+
+
+def test_a_render_without_the_collector_stays_within_the_memory_limit(no_leftovers):
+    """A long document (3,000 table rows, about 90 pages) renders within the default
+    limit with the collector off."""
+    rows = "".join(f"<tr><td>Строка {n}</td><td>{n} ₽</td><td>текст текст</td></tr>"
+                   for n in range(3000))
+    content = html_to_pdf(f"<table>{rows}</table>", time_limit=600)
+    assert len(PdfReader(io.BytesIO(content)).pages) > 30
+
+
+def prepared(name: str, made: list[str]) -> portal.pdf.PreparedPdf:
+    """A document whose HTML is `name`, noting in `made` when its HTML is made."""
+
+    def html() -> str:
+        made.append(name)
+        return name
+
+    return portal.pdf.PreparedPdf(hashlib.sha256(name.encode()).hexdigest(), html)
+
+
+@pytest.fixture
+def document_store(app: Flask, ctx: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+                   ) -> Path:
+    folder = tmp_path / "documents"
+    monkeypatch.setitem(app.config, "DOCUMENTS_DIR", str(folder))
+    return folder
+
+
+def test_prepared_documents_render_at_once_and_come_back_in_their_order(
+    document_store, monkeypatch
+):
+    """The renders run render_workers() at a time (here the second finishes before the
+    first has: each waits for the other's start), the PDFs come back in the documents'
+    order, a stored one is taken from the store without its HTML being made, the rendered
+    ones are stored, and no more than twice the workers are under way."""
+    workers = 2
+    monkeypatch.setattr(portal.pdf, "render_workers", lambda: workers)
+    both_started = threading.Barrier(2, timeout=60)
+    second_done = threading.Event()
+
+    def renderer(html: str, **limits: Any) -> bytes:
+        assert limits == {"time_limit": portal.pdf.DEFAULT_TIME_LIMIT,
+                          "memory_limit_mb": portal.pdf.DEFAULT_MEMORY_LIMIT_MB}
+        if html in ("doc-0", "doc-1"):
+            both_started.wait()
+        if html == "doc-0":
+            assert second_done.wait(60)
+        content = f"%PDF {html}".encode()
+        if html == "doc-1":
+            second_done.set()
+        return content
+
+    monkeypatch.setattr(portal.pdf, "html_to_pdf", renderer)
+    made: list[str] = []
+    documents = [prepared(f"doc-{n}", made) for n in range(12)]
+    portal.pdf.store.save(documents[5].key, b"%PDF stored")
+
+    received = []
+    for content in portal.pdf.render_prepared(iter(documents)):
+        assert len(made) - len(received) <= 2 * workers + 1
+        received.append(content)
+    assert received == [b"%PDF stored" if n == 5 else f"%PDF doc-{n}".encode()
+                        for n in range(12)]
+    assert "doc-5" not in made and len(made) == 11
+    for n in range(12):
+        assert portal.pdf.store.load(documents[n].key) == received[n]
+
+
+def test_a_failed_render_ends_the_documents_where_it_comes(document_store, monkeypatch):
+    def renderer(html: str, **limits: Any) -> bytes:
+        if html == "doc-2":
+            raise PdfRenderError("the renderer stopped on doc-2")
+        return f"%PDF {html}".encode()
+
+    monkeypatch.setattr(portal.pdf, "html_to_pdf", renderer)
+    made: list[str] = []
+    received = []
+    with pytest.raises(PdfRenderError, match="doc-2"):
+        for content in portal.pdf.render_prepared(prepared(f"doc-{n}", made)
+                                                  for n in range(6)):
+            received.append(content)
+    assert received == [b"%PDF doc-0", b"%PDF doc-1"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("vektor-pdf")]
+
+
+def test_real_renders_at_once_each_in_its_own_child(document_store, no_leftovers):
+    """Real renders from the pool's threads: the PDFs are whole and in order."""
+    made: list[str] = []
+    documents = []
+    for n in range(4):
+        html = (f'<link rel="stylesheet" href="{FONTS_CSS}">'
+                f"<p style=\"font-family: 'Vektor Sans'\">Документ № {n}</p>")
+        documents.append(portal.pdf.PreparedPdf(hashlib.sha256(html.encode()).hexdigest(),
+                                                lambda html=html: made.append(html) or html))
+    contents = list(portal.pdf.render_prepared(documents))
+    texts = [squash(PdfReader(io.BytesIO(c)).pages[0].extract_text()) for c in contents]
+    assert texts == [f"Документ № {n}" for n in range(4)]
+    assert len(made) == 4
+
+
 # --- limits ----------------------------------------------------------------------------------
 
 
-def _sleep_forever(html: str) -> bytes:
+def _sleep_forever(html: str, fonts: Any) -> bytes:
     time.sleep(600)
     return b""
 
 
-def _eat_memory(html: str) -> bytes:
+def _eat_memory(html: str, fonts: Any) -> bytes:
     hog = bytearray(2 * 1024**3)  # 2 GiB, far past the limit
     return bytes(hog[:1])
 
 
-def _die(html: str) -> bytes:
+def _die(html: str, fonts: Any) -> bytes:
     os._exit(3)
 
 

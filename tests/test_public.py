@@ -279,3 +279,36 @@ def test_awards_cost_a_constant_number_of_statements(app, db, register, create_a
         result = public_service.awards(db)
         assert len(result) == 5
         assert len(statements) == before
+
+
+def finished_call(create_call: Any, create_application: Any, create_review: Any,
+                  create_agreement: Any) -> Any:
+    """Another call with its decisions final and one funded project."""
+    call = create_call()
+    app = create_application(call=call, status=S.SUBMITTED)
+    create_review(app)
+    create_agreement(application=app, signed=True)
+    call.closes_at = call.decisions_finalised_at = utcnow()
+    return call
+
+
+def test_the_register_costs_the_same_statements_whatever_the_number_of_finished_calls(
+    client, db, register, create_call, create_application, create_review, create_agreement
+):
+    urls = ("/public/", "/api/v1/awards.json", "/api/v1/awards.csv")
+
+    def costs() -> dict[str, int]:
+        db.flush()
+        counted = {}
+        for url in urls:
+            with recorded_statements(db.get_bind()) as statements:
+                assert client.get(url).status_code == 200
+            counted[url] = len(statements)
+        return counted
+
+    before = costs()
+    for _n in range(3):
+        finished_call(create_call, create_application, create_review, create_agreement)
+    after = costs()
+    assert len(client.get("/api/v1/awards.json").get_json()["awards"]) == 5
+    assert after == before

@@ -649,6 +649,106 @@ def test_reviewer_dashboard_without_assignments(client, reviewer, login_as):
     assert "No applications have been assigned to you yet" in html
 
 
+def listed_numbers(html: str) -> list[str]:
+    """The registration numbers of a list's rows, in their order."""
+    return [row.split("</td>")[0].split(">")[-1] for row in html.split("<tr>")[2:]]
+
+
+@pytest.fixture
+def past_application(db, create_call, create_application):
+    """An application of a call of an earlier year whose decisions are final: its review
+    deadline is long gone, so that an order by deadline alone would list it first."""
+    from datetime import timedelta
+
+    def factory(days_ago: int = 300, **fields: Any):
+        call = create_call(title=f"Прошлый конкурс {days_ago}")
+        app = create_application(call=call, status=ApplicationStatus.NOT_FUNDED, **fields)
+        now = utcnow()  # submitted while the call was open; then a year goes by
+        call.opens_at = now - timedelta(days=days_ago + 60)
+        call.closes_at = now - timedelta(days=days_ago + 30)
+        call.review_deadline = (now - timedelta(days=days_ago)).date()
+        call.decisions_finalised_at = now - timedelta(days=days_ago - 10)
+        db.flush()
+        return app
+
+    return factory
+
+
+def test_assignment_list_pages_and_current_calls_first(client, monkeypatch, in_review,
+                                                       past_application, assign, login_as,
+                                                       reviewer):
+    import portal.views.review
+
+    me = reviewer()
+    past = [past_application(700, title="Позапрошлый год"),
+            past_application(300, title="Прошлый год")]
+    current = [in_review(title=f"Сейчас {n}") for n in range(3)]
+    for app in (*past, *current):
+        assign(app, me)
+    login_as(me)
+    monkeypatch.setattr(portal.views.review, "ASSIGNMENTS_PER_PAGE", 2)
+
+    pages = [client.get(f"/review/?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    # The call in review now first (its deadline is the latest), then the past calls, the
+    # latest first; each assignment on exactly one page.
+    assert [listed_numbers(html) for html in pages] == [
+        [current[0].registration_number, current[1].registration_number],
+        [current[2].registration_number, past[1].registration_number],
+        [past[0].registration_number],
+    ]
+    assert "Page 1 of 3" in pages[0] and 'href="/review/?page=2"' in pages[0]
+    assert "Page 3 of 3" in pages[2] and 'href="/review/?page=2"' in pages[2]
+    assert "Прошлый год" in pages[1] and "Позапрошлый год" in pages[2]
+    # Beyond the last page, or not a page number: the last page, and the first.
+    beyond = client.get("/review/?page=40")
+    assert beyond.status_code == 200
+    assert listed_numbers(beyond.get_data(as_text=True)) == [past[0].registration_number]
+    assert listed_numbers(client.get("/review/?page=x").get_data(as_text=True)) == \
+        listed_numbers(pages[0])
+
+
+def test_assignment_list_counts_what_waits(client, db, in_review, assign, login_as, reviewer):
+    me = reviewer()
+    apps = [in_review() for _ in range(5)]
+    waiting, drafted, done, handed_back, second_draft = (assign(app, me) for app in apps)
+    with client.application.test_request_context():
+        for draft in (drafted, second_draft):
+            service.save_review(db, draft, data(app=draft.application,
+                                                scores=(1, None, None)), actor=me)
+        scored(db, done, done.application)
+        service.declare_conflict(db, handed_back, actor=me, reason="Родственник")
+    assert service.assignment_counts(db, me).by_state == {
+        "not_started": 1, "draft": 2, "submitted": 1, "conflict": 1}
+    login_as(me)
+    html = squash(client.get("/review/").get_data(as_text=True))
+    assert "Waiting for your review: 3 (with a draft saved: 2). Submitted: 1." in html
+    assert len(listed_numbers(html)) == 5
+
+
+def test_reviewer_dashboard_lists_the_nearest_waiting_first(
+    client, monkeypatch, in_review, past_application, assign, login_as, reviewer
+):
+    import portal.views.main
+
+    me = reviewer()
+    old = past_application(title="Давний проект")
+    assign(old, me)  # never scored: waiting, but behind the call in review now
+    current = [in_review(title=f"Сейчас {n}") for n in range(2)]
+    for app in current:
+        assign(app, me)
+    login_as(me)
+    monkeypatch.setattr(portal.views.main, "WAITING_ASSIGNMENTS", 2)
+    html = squash(client.get("/dashboard/reviewer").get_data(as_text=True))
+    assert listed_numbers(html) == [app.registration_number for app in current]
+    assert "Давний проект" not in html
+    assert "Waiting for your review: 3; the first 2 are shown, the nearest review deadline " \
+        "first." in html
+    assert 'href="/review/">All my assignments (3)</a>' in html
+    monkeypatch.setattr(portal.views.main, "WAITING_ASSIGNMENTS", 3)
+    html = squash(client.get("/dashboard/reviewer").get_data(as_text=True))
+    assert "Давний проект" in html and "are shown" not in html
+
+
 # --- the chair --------------------------------------------------------------------------------
 
 

@@ -22,6 +22,22 @@ def test_security_headers_on_every_response(client, path):
     assert "Strict-Transport-Security" not in headers  # plain HTTP here
 
 
+def test_a_header_the_answer_sets_itself_is_kept_and_the_others_added_once(app):
+    from flask import Response
+
+    from portal.security import SECURITY_HEADERS
+
+    with app.test_request_context("/"):
+        response = app.process_response(Response("x", headers={
+            "x-frame-options": "SAMEORIGIN", "Content-Security-Policy": "default-src 'none'"}))
+    headers = response.headers
+    assert headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    assert headers.getlist("Content-Security-Policy") == ["default-src 'none'"]
+    for name, value in SECURITY_HEADERS:
+        if name not in ("X-Frame-Options", "Content-Security-Policy"):
+            assert headers.getlist(name) == [value]
+
+
 def test_hsts_over_https(client):
     headers = client.get("/login", base_url="https://portal.example.org").headers
     assert headers["Strict-Transport-Security"].startswith("max-age=")

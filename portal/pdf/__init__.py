@@ -1,18 +1,25 @@
 """Rendering templates to PDF with a locked-down fetcher; one function per document.
 
 WeasyPrint may read the portal's own static files (the fonts) and `data:` URIs, nothing
-else, and each render runs in a forked child process with a time and a memory limit. A final
-document is rendered once and kept in the document store (portal.pdf.store) under a key made
-from its HTML; drafts are rendered on each request."""
+else, and each render runs in a forked child process with a time and a memory limit (the
+fonts are loaded once per process, before the children fork; a batch renders several at
+once, render_prepared). A final document is rendered once and kept in the document store
+(portal.pdf.store) under a key made from its HTML; drafts are rendered on each request."""
 
 from __future__ import annotations
 
+import gc
+import logging
 import mimetypes
 import multiprocessing
+import os
 import re
 import resource
 import tempfile
-from collections.abc import Iterator, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -41,6 +48,8 @@ STATIC_SCHEME = "vektor-static"
 # Not a real place: relative references resolve against nothing the fetcher would serve,
 # and templates name static files with `static_url()`, which gives `vektor-static:/<path>`.
 BASE_URL = f"{STATIC_SCHEME}:/"
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT = 60  # seconds, config PDF_TIME_LIMIT
 DEFAULT_MEMORY_LIMIT_MB = 512  # address space the render may add, config PDF_MEMORY_LIMIT_MB
@@ -128,10 +137,89 @@ portal_fetcher = PortalFetcher()
 
 # --- rendering, in a child process with limits --------------------------------------------
 
+# The @font-face rules of every PDF template (they link it); its URLs are absolute
+# (`vektor-static:/fonts/...`) because a relative one does not resolve in that scheme.
+FONTS_STYLESHEET = "css/pdf-fonts.css"
+# Laid out once with the fonts before the children fork, so that they inherit the faces
+# opened and measured: the letters, figures and signs of the documents, in both weights, at
+# the sizes the templates under templates/pdf use (another size costs a child a little).
+_SAMPLE_TEXT = ("АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ абвгдеёжзийклмнопрстуфхцчшщъыьэюя "
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghijklmnopqrstuvwxyz 0123456789 "
+                ".,:;!?()«»“”—–-№%₽/")
+_SAMPLE_SIZES = ("7pt", "7.5pt", "8pt", "8.5pt", "9pt", "9.5pt", "11pt", "14pt")
+_FONTS_SAMPLE = (
+    f'<link rel="stylesheet" href="{BASE_URL}{FONTS_STYLESHEET}">'
+    '<div style="font-family: \'Vektor Sans\'">'
+    + "".join(f'<p style="font-size: {size}">{_SAMPLE_TEXT} <b>{_SAMPLE_TEXT}</b></p>'
+              for size in _SAMPLE_SIZES)
+    + "</div>"
+)
 
-def _write_pdf(html: str) -> bytes:
-    """HTML to PDF, in the child. The fonts come through the fetcher from static/fonts."""
-    font_config = FontConfiguration()
+
+class SharedFontConfiguration(FontConfiguration):
+    """The portal's fonts, loaded once per process before the render children are forked:
+    each child inherits them loaded (written out, given to Fontconfig, opened by Pango)
+    instead of loading them again for every PDF. The faces it has loaded are remembered in
+    memory rather than by the files in its folder, and a child loads a face it meets first
+    into a folder of its own (`for_child`), so neither the parent nor another child ever
+    takes a file a child wrote for a face it loaded itself."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owner_pid = os.getpid()
+        self.loaded_faces: set[str] = set()
+
+    def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+        key = str(rule_descriptors)
+        if key in self.loaded_faces:
+            return None
+        self.loaded_faces.add(key)
+        return super().add_font_face(rule_descriptors, url_fetcher)
+
+    def is_intact(self) -> bool:
+        """Whether the files of the faces it loaded are still there (a clean-up of the
+        temporary folder may have removed them from a long-running process)."""
+        return self._folder is None or self._folder.is_dir()
+
+    def for_child(self) -> SharedFontConfiguration:
+        """This configuration in a freshly forked child: faces new to it go to a folder made
+        in the child's temporary directory."""
+        self._folder = None
+        return self
+
+    def __del__(self) -> None:
+        # A forked process that ends normally must not remove the folder its parent reads.
+        if os.getpid() == self.owner_pid:
+            super().__del__()
+
+
+_fonts_lock = threading.Lock()
+_shared_fonts: list[SharedFontConfiguration] = []
+
+
+def shared_fonts() -> SharedFontConfiguration | None:
+    """This process's SharedFontConfiguration, made on first use; None when the fonts
+    cannot be loaded (each render then loads them itself, and says why). Call it before
+    forking: a child must not wait for a lock another thread of its parent held."""
+    with _fonts_lock:
+        if (_shared_fonts and _shared_fonts[0].owner_pid == os.getpid()
+                and _shared_fonts[0].is_intact()):
+            return _shared_fonts[0]
+        try:
+            fonts = SharedFontConfiguration()
+            HTML(string=_FONTS_SAMPLE, base_url=BASE_URL,
+                 url_fetcher=portal_fetcher).render(font_config=fonts)
+        except Exception:  # noqa: BLE001 - the renders still work, only slower
+            log.exception("the PDF fonts could not be loaded in advance")
+            return None
+        _shared_fonts[:] = [fonts]
+        return fonts
+
+
+def _write_pdf(html: str, fonts: SharedFontConfiguration | None) -> bytes:
+    """HTML to PDF, in the child. The fonts come through the fetcher from static/fonts,
+    loaded already when `fonts` is given."""
+    font_config = fonts.for_child() if fonts is not None else FontConfiguration()
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=portal_fetcher)
     return document.write_pdf(font_config=font_config)
 
@@ -160,13 +248,22 @@ def _limit_memory(memory_limit_mb: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def _render_in_child(sender: Any, html: str, workdir: str, memory_limit_mb: int | None) -> None:
+def _render_in_child(sender: Any, html: str, workdir: str, memory_limit_mb: int | None,
+                     fonts: SharedFontConfiguration | None = None) -> None:
     try:
+        # No cyclic garbage collection in the child: a render frees nearly all it makes by
+        # reference counting (its peak memory is the same without the collector), which
+        # would otherwise run hundreds of times per PDF and scan the objects the fork
+        # inherited too, copying the parent's memory as it goes; frozen, those stay out of
+        # even an explicit collection's sight. The memory limit still stops a render that
+        # grows too big.
+        gc.disable()
+        gc.freeze()
         # WeasyPrint keeps the fonts it loads in a temporary folder; the parent removes
         # this one even when the child is killed.
         tempfile.tempdir = workdir
         _limit_memory(memory_limit_mb)
-        pdf = _write_pdf(html)
+        pdf = _write_pdf(html, fonts)
         sender.send(("ok", pdf))
     except MemoryError:
         sender.send(("memory", ""))
@@ -180,14 +277,16 @@ def html_to_pdf(
     html: str, *, time_limit: float = DEFAULT_TIME_LIMIT,
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
 ) -> bytes:
-    """Render `html` in a forked child that gets only this string, and stop it after
-    `time_limit` seconds. Raises PdfTimeLimitExceeded, PdfMemoryLimitExceeded, or
-    PdfRenderError for any other failure of the child."""
+    """Render `html` in a forked child that gets only this string (and the fonts loaded
+    already, see shared_fonts), and stop it after `time_limit` seconds. Raises
+    PdfTimeLimitExceeded, PdfMemoryLimitExceeded, or PdfRenderError for any other failure
+    of the child. Threads may call it at once: each render has a child of its own."""
+    fonts = shared_fonts()
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     with tempfile.TemporaryDirectory(prefix="vektor-pdf-") as workdir:
         child = context.Process(
-            target=_render_in_child, args=(sender, html, workdir, memory_limit_mb),
+            target=_render_in_child, args=(sender, html, workdir, memory_limit_mb, fonts),
             name="vektor-pdf", daemon=True,
         )
         child.start()
@@ -274,19 +373,90 @@ def _html_to_pdf_within_limits(html: str) -> bytes:
     )
 
 
-def render_pdf(template_name: str, *, final: bool = False, **context: Any) -> bytes:
+def render_pdf(
+    template_name: str, *, final: bool | Sequence[Any] = False, **context: Any
+) -> bytes:
     """Render templates/pdf/<template_name> in the current request's language and turn it
     into a PDF within the configured limits. A `final` document (its content can no longer
     change) is taken from the document store when it was rendered before, and stored
-    otherwise; it comes back as a StoredPdf with its key. Drafts are rendered every time."""
-    if not final:
+    otherwise; it comes back as a StoredPdf with its key. `final=True` keys it by its HTML
+    (rendered to know the key); a sequence of the rows it prints (mapped objects, lists of
+    them, None) keys it by those rows (portal.pdf.store.rows_key) without rendering it, for
+    the documents downloaded most: the rows must be every one the template reaches. Drafts
+    (`final=False`) are rendered every time."""
+    if final is False:
         return _html_to_pdf_within_limits(_document_html(template_name, utcnow(), context))
-    key = store.document_key(_document_html(template_name, _KEYED_MOMENT, context))
-    content = store.load(key)
+    document = prepare_pdf(template_name, final=final, **context)
+    content = store.load(document.key)
     if content is None:
-        content = _html_to_pdf_within_limits(_document_html(template_name, utcnow(), context))
-        store.save(key, content)
-    return StoredPdf(content, key)
+        content = _html_to_pdf_within_limits(document.html())
+        store.save(document.key, content)
+    return StoredPdf(content, document.key)
+
+
+@dataclass(frozen=True)
+class PreparedPdf:
+    """A final document before it is rendered: the key render_pdf stores it under, and a
+    function that makes the HTML to render (called only when the store lacks the PDF)."""
+
+    key: str
+    html: Callable[[], str]
+
+
+def prepare_pdf(template_name: str, *, final: bool | Sequence[Any], **context: Any
+                ) -> PreparedPdf:
+    """A final document of render_pdf (the same `final` and context) as a PreparedPdf, for
+    render_prepared; its key is render_pdf's."""
+    if final is False:
+        raise ValueError("a draft has no key: it is rendered each time")
+    if final is True:
+        key = store.document_key(_document_html(template_name, _KEYED_MOMENT, context))
+    else:
+        key = store.rows_key(template_name, final)
+    return PreparedPdf(key, lambda: _document_html(template_name, utcnow(), context))
+
+
+def render_workers() -> int:
+    """How many PDFs render_prepared renders at once: the cores this process may use."""
+    return len(os.sched_getaffinity(0))
+
+
+def render_prepared(documents: Iterable[PreparedPdf]) -> Iterator[bytes]:
+    """The PDFs of `documents`, in their order: each one from the document store when it
+    holds it, the others rendered render_workers() at a time, each in a child of its own
+    within the configured limits, and stored. Runs in the caller's thread with its
+    application context and language: the store is read and written and the HTML made
+    there; the threads of the pool only wait for their children, given strings. At most
+    twice as many documents as workers are under way, so memory stays flat however many
+    there are. A failed render raises (PdfRenderError) where its document comes."""
+    config = current_app.config
+    limits = {"time_limit": config.get("PDF_TIME_LIMIT", DEFAULT_TIME_LIMIT),
+              "memory_limit_mb": config.get("PDF_MEMORY_LIMIT_MB", DEFAULT_MEMORY_LIMIT_MB)}
+    workers = render_workers()
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vektor-pdf")
+    # (key, PDF) of a stored document, (key, its render under way) of another.
+    under_way: deque[tuple[str, bytes | Future[bytes]]] = deque()
+
+    def finished() -> bytes:
+        key, content = under_way.popleft()
+        if isinstance(content, Future):
+            content = content.result()
+            store.save(key, content)
+        return content
+
+    try:
+        for document in documents:
+            stored = store.load(document.key)
+            under_way.append((document.key, stored if stored is not None else
+                              pool.submit(html_to_pdf, document.html(), **limits)))
+            while under_way and (len(under_way) > 2 * workers
+                                 or not isinstance(under_way[0][1], Future)
+                                 or under_way[0][1].done()):
+                yield finished()
+        while under_way:
+            yield finished()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the documents ------------------------------------------------------------------------
@@ -347,7 +517,11 @@ def application_pdf(app: Application) -> bytes:
     """The application as submitted (or as the draft stands, marked so on every page)."""
     summary = summarise_budget(app.budget_lines)
     return render_pdf(
-        "application.html", final=_is_final(app), app=app, summary=summary,
+        "application.html",
+        final=_is_final(app) and [app, app.organisation, app.call, app.budget_lines,
+                                  app.activities, app.partners, app.indicators,
+                                  app.attachments],
+        app=app, summary=summary,
         sources=source_shares(summary),
         sections=SECTIONS, document_title=_("Application for the call"),
     )
@@ -359,6 +533,13 @@ def budget_pdf(app: Application, *, decision: Any = None) -> bytes:
     approved budget: titled so on every page, with the approved amount beside the amount
     requested and the date of the committee's decision. Pass the funded `decision` when it
     is at hand (a batch of PDFs); otherwise it is looked up."""
+    template_name, context = budget_document(app, decision=decision)
+    return render_pdf(template_name, **context)
+
+
+def budget_document(app: Application, *, decision: Any = None) -> tuple[str, dict[str, Any]]:
+    """The template budget_pdf renders and what render_pdf is given with it (`final`
+    among it): a batch of budgets passes them to prepare_pdf instead."""
     from sqlalchemy import select
     from sqlalchemy.orm import object_session
 
@@ -373,12 +554,14 @@ def budget_pdf(app: Application, *, decision: Any = None) -> bytes:
             Decision.application_id == app.id, Decision.outcome == DecisionOutcome.FUNDED))
     if decision is not None and decision.outcome != DecisionOutcome.FUNDED:
         decision = None
-    return render_pdf(
-        "budget.html", final=_is_final(app), app=app, summary=summary,
-        sources=source_shares(summary),
-        groups=budget_groups(app.budget_lines, summary), approval=decision,
-        document_title=_("Approved budget") if decision else _("Project budget"),
-    )
+    return "budget.html", {
+        "final": _is_final(app) and [app, app.organisation, app.call, app.budget_lines,
+                                     decision],
+        "app": app, "summary": summary,
+        "sources": source_shares(summary),
+        "groups": budget_groups(app.budget_lines, summary), "approval": decision,
+        "document_title": _("Approved budget") if decision else _("Project budget"),
+    }
 
 
 def document_filename(kind: str, app: Application) -> str:

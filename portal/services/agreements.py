@@ -38,6 +38,7 @@ from portal.models import (
 )
 from portal.money import KOPECK, format_money
 from portal.permissions import Action, can
+from portal.services import jobs
 from portal.services.attachments import (
     JPEG,
     PDF,
@@ -344,7 +345,8 @@ def sign_agreement(
     attachments (PDF, JPEG or PNG by content). Raises PermissionError for anyone but
     finance; ConflictError when it is signed already or the application is no longer
     funded; DomainError when the administration's details are missing, the schedule does not
-    add up, or the scan is refused (nothing is changed then)."""
+    add up, or the scan is refused (nothing is changed then). The signed agreement is
+    rendered into the document store once the transaction commits."""
     _require_finance(actor)
     _lock(session, agreement)
     if agreement.status != AgreementStatus.DRAFT:
@@ -384,6 +386,7 @@ def sign_agreement(
     )
     if stored is not None and upload_dir is not None:
         _attach_scan(session, agreement, stored, actor=actor, upload_dir=upload_dir)
+    jobs.prerender_after_commit(session, jobs.AGREEMENT_DOCUMENT, agreement.id)
     return agreement
 
 

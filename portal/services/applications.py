@@ -24,6 +24,7 @@ from portal.models import (
     User,
 )
 from portal.permissions import Action, can
+from portal.services import jobs
 from portal.services.audit import record_event
 from portal.services.mail import queue_mail
 from portal.workflow import apply_transition
@@ -167,7 +168,9 @@ def submit_application(
     session: Session, app: Application, *, actor: User, now: datetime | None = None
 ) -> None:
     """Submit a complete draft before the call closes: it gets its registration number and
-    submission time, becomes unchangeable, and the applicant is sent a confirmation."""
+    submission time, becomes unchangeable, and the applicant is sent a confirmation. Its
+    documents (the application and its budget) are rendered into the store once the
+    transaction commits."""
     now = now or utcnow()
     with session.no_autoflush:  # the status and its number reach the database together
         apply_transition(session, app, "submit", actor=actor, now=now)
@@ -177,6 +180,7 @@ def submit_application(
         session, to=actor, subject=_l("Your application has been submitted"),
         template="application_submitted", application=app,
     )
+    jobs.prerender_after_commit(session, jobs.APPLICATION_DOCUMENTS, app.id)
 
 
 def withdraw_application(

@@ -10,7 +10,14 @@ from flask_babel import lazy_gettext as _l
 from portal.i18n import current_locale
 from portal.labels import BUDGET_CATEGORY_LABELS
 from portal.models import Application, BudgetCategory, CapBasis
-from portal.money import format_money, format_percent, percent_of, sources_add_up, summarise_budget
+from portal.money import (
+    BudgetSummary,
+    format_money,
+    format_percent,
+    percent_of,
+    sources_add_up,
+    summarise_budget,
+)
 
 # The sections of the form, in order, with their headings.
 SECTIONS: dict[str, object] = {
@@ -37,8 +44,9 @@ def _missing(section: str, anchor: str, label: object) -> Issue:
     return Issue(section, anchor, str(_l("%(field)s is not filled in.", field=label)))
 
 
-def check_application(app: Application) -> list[Issue]:
-    """All problems that stop `app` from being submitted, in the order of the form."""
+def check_application(app: Application, summary: BudgetSummary | None = None) -> list[Issue]:
+    """All problems that stop `app` from being submitted, in the order of the form.
+    `summary` is summarise_budget(app.budget_lines) when the caller has it already."""
     loc = current_locale()
     call = app.call
     issues: list[Issue] = []
@@ -101,7 +109,8 @@ def check_application(app: Application) -> list[Issue]:
             "Add at least one expected result with its unit and target value."))))
 
     # Budget
-    summary = summarise_budget(app.budget_lines)
+    if summary is None:
+        summary = summarise_budget(app.budget_lines)
     if not app.budget_lines:
         issues.append(Issue("budget", "budget", str(_l("Add the budget lines."))))
     for n, line in enumerate(app.budget_lines, start=1):

@@ -157,6 +157,16 @@ def _check_reserve_rank(session: Session, call_id: int, application_id: int, ran
         )
 
 
+def _prerender(session: Session, call_id: int, application_id: int | None = None) -> None:
+    """Have the call's final documents (the protocol and the approved budgets), and those of
+    an application that is no longer funded, rendered into the store once this commits."""
+    from portal.services import jobs  # jobs imports this module (lock_call)
+
+    jobs.prerender_after_commit(session, jobs.CALL_DOCUMENTS, call_id)
+    if application_id is not None:
+        jobs.prerender_after_commit(session, jobs.APPLICATION_DOCUMENTS, application_id)
+
+
 def _ensure_not_final(call: Call) -> None:
     if call.decisions_finalised_at is not None:
         raise ConflictError(
@@ -317,8 +327,9 @@ def finalise_decisions(
     decided, and the approved amounts within the fund. The funded ones move to funded, the
     others (the reserve list too) to not funded; the call records when; every applicant of
     every decided application is e-mailed the outcome (the amount, the reason, the place on
-    the reserve list); it is audited. Returns how many applications were decided. Raises
-    ConflictError listing what is missing."""
+    the reserve list); it is audited; the protocol and the approved budgets are rendered into
+    the document store once this commits. Returns how many applications were decided.
+    Raises ConflictError listing what is missing."""
     now = now or utcnow()
     if not can(actor, Action.DECIDE_FUNDING, call):
         raise PermissionError("decide_funding")
@@ -359,6 +370,7 @@ def finalise_decisions(
                  "fund_amount": str(call.fund_amount)},
     )
     session.flush()
+    _prerender(session, call.id)
     return len(decided)
 
 
@@ -379,7 +391,9 @@ def decline(
     """Record that a funded applicant declines the grant, with their reason: the decision
     becomes “declined” (its amount kept for the record, no longer counted against the fund)
     and the application moves funded -> declined. The money is then free for the reserve
-    list. Raises ConflictError before finalisation or for an application not funded."""
+    list. The protocol and the budgets that change are rendered into the document store once
+    this commits. Raises ConflictError before finalisation or for an application not
+    funded."""
     now = now or utcnow()
     if not can(actor, Action.DECIDE_FUNDING, application):
         raise PermissionError("decide_funding")
@@ -405,6 +419,7 @@ def decline(
                  from_state=DecisionOutcome.FUNDED, to_state=DecisionOutcome.DECLINED,
                  reason=reason,
                  details={"call_id": call.id, "before": previous, "after": _snapshot(decision)})
+    _prerender(session, call.id, application.id)
     return decision
 
 
@@ -427,8 +442,9 @@ def fund_from_reserve(
     """Fund the first application of the reserve list with what is free in the fund (after
     a funded applicant declined, or a remainder): the same amount rules as decide(), the fund
     checked again under the call's lock; the application moves not funded -> funded and its
-    applicants are e-mailed. Raises ConflictError before finalisation, for an application
-    that is not first on the reserve list, or when the money does not fit."""
+    applicants are e-mailed; the protocol and its approved budget are rendered into the
+    document store once this commits. Raises ConflictError before finalisation, for an
+    application that is not first on the reserve list, or when the money does not fit."""
     now = now or utcnow()
     if not can(actor, Action.DECIDE_FUNDING, application):
         raise PermissionError("decide_funding")
@@ -466,4 +482,5 @@ def fund_from_reserve(
     users = _applicants(session, [application.organisation_id]).get(
         application.organisation_id, [])
     _tell_applicants(session, application, decision, users, from_reserve=True)
+    _prerender(session, call.id)
     return decision

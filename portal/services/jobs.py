@@ -36,7 +36,7 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from portal import pdf
-from portal.db import db, utcnow
+from portal.db import db, reading_only, utcnow
 from portal.errors import DomainError
 from portal.labels import BUDGET_CATEGORY_LABELS
 from portal.models import (
@@ -294,6 +294,13 @@ def entry_name(app: Application) -> str:
     return f"{number}.pdf" if _SAFE_ENTRY.fullmatch(number) else f"application-{app.id}.pdf"
 
 
+def _prepared_budget(project: FundedProject) -> pdf.PreparedPdf:
+    """The approved budget of a project as portal.pdf.budget_pdf would render and store it."""
+    template_name, context = pdf.budget_document(project.application,
+                                                 decision=project.decision)
+    return pdf.prepare_pdf(template_name, **context)
+
+
 def _claim(session: Session, job_id: int) -> bool:
     """Move the job from queued to running, unless another worker already has."""
     claimed = session.execute(
@@ -307,11 +314,12 @@ def _claim(session: Session, job_id: int) -> bool:
 
 def run_budgets_zip(job_id: int) -> None:
     """Make the archive of a queued job: the job's call's funded projects as they are now,
-    one budget PDF each in the job's language, then the summary spreadsheet, written to
-    JOBS_DIR under a name the portal makes. `done_count` is committed after each PDF, so
-    other processes see the progress; the job ends done, or failed with the error. Runs in
-    an application context: the worker's (`flask --app wsgi portal worker`) or the
-    background thread's. This is the function RQ calls with the job's id."""
+    one budget PDF each in the job's language (from the document store, or rendered on as
+    many cores as the process may use), then the summary spreadsheet, written to JOBS_DIR
+    under a name the portal makes. `done_count` is committed after each PDF, in the order
+    of the projects, so other processes see the progress; the job ends done, or failed with
+    the error. Runs in an application context: the worker's (`flask --app wsgi portal
+    worker`) or the background thread's. This is the function RQ calls with the job's id."""
     app = current_app._get_current_object()
     session = db.get_session()
     if not _claim(session, job_id):
@@ -345,12 +353,13 @@ def _make_archive(app: Flask, session: Session, job_id: int) -> None:
         file_name = f"budgets-{job.id}-{secrets.token_hex(8)}.zip"
         partial = folder / f".{file_name}.part"
         try:
+            # From the document store when it holds a budget already; the others are
+            # rendered several at once, and come back in the order of the projects.
+            documents = (_prepared_budget(project) for project in projects)
             with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-                for done, project in enumerate(projects, start=1):
-                    # From the document store when it holds this budget already.
-                    archive.writestr(entry_name(project.application),
-                                     pdf.budget_pdf(project.application,
-                                                    decision=project.decision))
+                for done, (project, content) in enumerate(
+                        zip(projects, pdf.render_prepared(documents), strict=True), start=1):
+                    archive.writestr(entry_name(project.application), content)
                     job.done_count = done
                     session.commit()
                 archive.writestr(f"summary-{call.code}.xlsx", budgets_xlsx(call, projects))
@@ -548,7 +557,10 @@ def prerender_after_commit(session: Session, kind: str, object_id: int) -> None:
     """Render the documents of `kind` (APPLICATION_DOCUMENTS, CALL_DOCUMENTS,
     AGREEMENT_DOCUMENT, REPORT_DOCUMENT) of the object `object_id` into the document store in
     every language, off the request, once the transaction commits; nothing when it rolls
-    back. Only final documents are stored (portal.pdf.render_pdf decides)."""
+    back. Only final documents are stored (portal.pdf.render_pdf decides). The services that
+    make documents final call it (submission, finalising the decisions, a decline or a
+    funding from the reserve list after them, signing an agreement, accepting a report), so
+    every way of doing those (a page, the command line, the demo) has them rendered."""
     session.info.setdefault(_PRERENDER_KEY, []).append((kind, object_id))
 
 
@@ -607,19 +619,22 @@ def prerender_documents(documents: Sequence[tuple[str, int]]) -> None:
     """Render the final documents named by `documents` ((kind, id) pairs, see
     prerender_after_commit) into the document store in every language of the portal, as
     they are now. A document that fails is logged and skipped. Runs in an application
-    context: the worker's or the background thread's; this is the function RQ calls."""
+    context: the worker's or the background thread's; this is the function RQ calls. It only
+    reads, and says so: on SQLite it must not hold the write lock while the PDFs render (the
+    command that made them final, the portal's next requests, are writing meanwhile)."""
     session = db.get_session()
     try:
-        for locale in current_app.config["LANGUAGES"]:
-            with force_locale(locale):
-                for kind, object_id in documents:
-                    try:
-                        for render in _final_documents(session, kind, object_id):
-                            render()
-                    except Exception:  # noqa: BLE001 - the download renders it instead
-                        log.exception("document %s %s could not be rendered in advance",
-                                      kind, object_id)
-                        session.rollback()
+        with reading_only():
+            for locale in current_app.config["LANGUAGES"]:
+                with force_locale(locale):
+                    for kind, object_id in documents:
+                        try:
+                            for render in _final_documents(session, kind, object_id):
+                                render()
+                        except Exception:  # noqa: BLE001 - the download renders it instead
+                            log.exception("document %s %s could not be rendered in advance",
+                                          kind, object_id)
+                            session.rollback()
     finally:
         session.rollback()
 

@@ -11,6 +11,7 @@ transaction with BEGIN IMMEDIATE, so writers already run one at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from portal.db import KOPECK, utcnow
@@ -205,11 +206,13 @@ def record_payment(
 
 def _funded(call_id: int) -> Any:
     """The conditions of a funded project of the call: its application is funded or past
-    that, and the committee's decision on it says funded."""
+    that, and the committee's decision on it says funded. (A decision is filed under its
+    application's call; naming the call on both lets the database start from either.)"""
     return and_(
         Application.call_id == call_id,
         Application.status.in_(FUNDED_STATUSES),
         Decision.application_id == Application.id,
+        Decision.call_id == call_id,
         Decision.outcome == DecisionOutcome.FUNDED,
     )
 
@@ -316,13 +319,41 @@ def _money_sum(column: Any) -> Any:
     return func.coalesce(func.sum(column), ZERO)
 
 
-def call_finances(session: Session, call: Call, *, now: datetime | None = None) -> CallFinances:
+def funded_projects_query(call: Call, q: str = "") -> Select[Any]:
+    """The ids of the call's funded projects in the order of registration, the dashboard's
+    order; with `q`, only those whose library's name or registration number contains it.
+    Paginated by the view (portal.db.paginate), then read whole by call_finances()."""
+    query = (select(Application.id)
+             .join(Decision, Decision.application_id == Application.id)
+             .where(_funded(call.id))
+             .order_by(Application.sequence, Application.id))
+    if q:
+        query = query.join(Organisation, Organisation.id == Application.organisation_id).where(
+            or_(Organisation.short_name.ilike(f"%{q}%"), Organisation.full_name.ilike(f"%{q}%"),
+                Application.registration_number.ilike(f"%{q}%")))
+    return query
+
+
+def project_position(session: Session, call: Call, application_id: int) -> int:
+    """How many of the call's funded projects come before the application in the
+    dashboard's order: which page holds it."""
+    target = (select(Application.sequence).where(Application.id == application_id)
+              .scalar_subquery())
+    ahead = funded_projects_query(call).order_by(None).where(
+        or_(Application.sequence < target,
+            and_(Application.sequence == target, Application.id < application_id)))
+    return int(session.scalar(select(func.count()).select_from(ahead.subquery())) or 0)
+
+
+def call_finances(session: Session, call: Call, *, application_ids: Sequence[int] | None = None,
+                  now: datetime | None = None) -> CallFinances:
     """The finance dashboard of `call`, in four statements whatever the number of projects:
-    the totals; one row per funded project with its decision, agreement, the sum paid and
-    its reports counted; its tranches with what is paid on each; the payments."""
+    the totals, always over all its funded projects; one row per funded project (only those
+    of `application_ids`, one page of them, when given) with its decision, agreement and
+    reports counted; their tranches with what is paid on each (a project's paid is their
+    sum); the payments."""
     today = _today(call, now)
-    funded_ids = (select(Application.id).join(Decision, Decision.application_id == Application.id)
-                  .where(_funded(call.id)))
+    funded_ids = funded_projects_query(call).order_by(None)
 
     approved = (select(_money_sum(Decision.approved_amount))
                 .where(Decision.application_id.in_(funded_ids)).scalar_subquery())
@@ -335,56 +366,47 @@ def call_finances(session: Session, call: Call, *, now: datetime | None = None) 
             .where(Agreement.application_id.in_(funded_ids)).scalar_subquery())
     totals = session.execute(select(approved.label("approved"), signed.label("signed"),
                                     paid.label("paid"))).one()
+    # The projects listed: all, or the page's (read from funded_projects_query, so funded).
+    shown_ids: Any = funded_ids if application_ids is None else list(application_ids)
 
-    paid_by_agreement = (
-        select(Tranche.agreement_id.label("agreement_id"),
-               func.sum(Payment.amount).label("paid"))
-        .join(Payment, Payment.tranche_id == Tranche.id)
-        .join(Agreement, Agreement.id == Tranche.agreement_id)
-        .where(Agreement.application_id.in_(funded_ids))
-        .group_by(Tranche.agreement_id).subquery()
-    )
+    # The reports are counted in the projects' own statement, grouped by project: joined
+    # through their index, whatever the planner guesses about derived tables. What is paid
+    # per project is the sum of its tranches' (read below).
     not_accepted = Report.status != ReportStatus.ACCEPTED
     late = and_(Report.status.in_((ReportStatus.DRAFT, ReportStatus.RETURNED)),
                 Report.due_date < today)
-    reports = (
-        select(Report.agreement_id.label("agreement_id"),
-               func.count(Report.id).label("total"),
-               func.sum(case((not_accepted, 1), else_=0)).label("due"),
-               func.sum(case((late, 1), else_=0)).label("overdue"),
-               func.sum(case((Report.status == ReportStatus.ACCEPTED, 1), else_=0))
-               .label("accepted"),
-               func.min(case((not_accepted, Report.due_date))).label("next_due"))
-        .join(Agreement, Agreement.id == Report.agreement_id)
-        .where(Agreement.application_id.in_(funded_ids))
-        .group_by(Report.agreement_id).subquery()
+    project_columns = (
+        Application.id, Application.sequence, Application.registration_number,
+        Application.title, Application.status, Organisation.short_name,
+        Decision.approved_amount, Decision.decided_at, Agreement.id.label("agreement_id"),
+        Agreement.number, Agreement.status.label("agreement_status"),
     )
-    rows = session.execute(
-        select(Application.id, Application.registration_number, Application.title,
-               Application.status, Organisation.short_name, Decision.approved_amount,
-               Decision.decided_at, Agreement.id.label("agreement_id"),
-               Agreement.number, Agreement.status.label("agreement_status"),
-               func.coalesce(paid_by_agreement.c.paid, ZERO).label("paid"),
-               func.coalesce(reports.c.total, 0).label("reports_total"),
-               func.coalesce(reports.c.due, 0).label("reports_due"),
-               func.coalesce(reports.c.overdue, 0).label("reports_overdue"),
-               func.coalesce(reports.c.accepted, 0).label("reports_accepted"),
-               reports.c.next_due)
+    project_rows = (
+        select(*project_columns,
+               func.count(Report.id).label("reports_total"),
+               func.coalesce(func.sum(case((not_accepted, 1), else_=0)), 0).label("reports_due"),
+               func.coalesce(func.sum(case((late, 1), else_=0)), 0).label("reports_overdue"),
+               func.coalesce(func.sum(case((Report.status == ReportStatus.ACCEPTED, 1),
+                                           else_=0)), 0).label("reports_accepted"),
+               func.min(case((not_accepted, Report.due_date))).label("next_due"))
         .join(Decision, Decision.application_id == Application.id)
         .join(Organisation, Organisation.id == Application.organisation_id)
         .outerjoin(Agreement, Agreement.application_id == Application.id)
-        .outerjoin(paid_by_agreement, paid_by_agreement.c.agreement_id == Agreement.id)
-        .outerjoin(reports, reports.c.agreement_id == Agreement.id)
+        .outerjoin(Report, Report.agreement_id == Agreement.id)
         .where(_funded(call.id))
+        .group_by(*project_columns)
         .order_by(Application.sequence, Application.id)
-    ).all()
+    )
+    if application_ids is not None:
+        project_rows = project_rows.where(Application.id.in_(shown_ids))
+    rows = session.execute(project_rows).all()
     projects = [
         ProjectLine(
             application_id=r.id, registration_number=r.registration_number or "",
             title=r.title, status=r.status, library=r.short_name,
             approved_amount=r.approved_amount, decided_at=r.decided_at,
             agreement_id=r.agreement_id, agreement_number=r.number,
-            agreement_status=r.agreement_status, paid=r.paid,
+            agreement_status=r.agreement_status, paid=ZERO,
             reports_total=int(r.reports_total), reports_due=int(r.reports_due),
             reports_overdue=int(r.reports_overdue), reports_accepted=int(r.reports_accepted),
             next_report_due=r.next_due,
@@ -402,7 +424,7 @@ def call_finances(session: Session, call: Call, *, now: datetime | None = None) 
                case((overdue, 1), else_=0).label("is_overdue"))
         .join(Agreement, Agreement.id == Tranche.agreement_id)
         .outerjoin(Payment, Payment.tranche_id == Tranche.id)
-        .where(Agreement.application_id.in_(funded_ids))
+        .where(Agreement.application_id.in_(shown_ids))
         .group_by(Tranche.id, Tranche.agreement_id, Tranche.number, Tranche.due_date,
                   Tranche.amount, Tranche.condition, Tranche.released_at)
         .order_by(Tranche.agreement_id, Tranche.number)
@@ -417,7 +439,7 @@ def call_finances(session: Session, call: Call, *, now: datetime | None = None) 
         select(Payment.tranche_id, Payment.paid_on, Payment.amount, Payment.order_number)
         .join(Tranche, Tranche.id == Payment.tranche_id)
         .join(Agreement, Agreement.id == Tranche.agreement_id)
-        .where(Agreement.application_id.in_(funded_ids))
+        .where(Agreement.application_id.in_(shown_ids))
         .order_by(Payment.paid_on, Payment.id)
     ):
         tranches[p.tranche_id].payments.append(
@@ -428,6 +450,7 @@ def call_finances(session: Session, call: Call, *, now: datetime | None = None) 
     for project in projects:
         if project.agreement_id is not None:
             project.tranches = by_agreement.get(project.agreement_id, [])
+            project.paid = sum((t.paid for t in project.tranches), ZERO)
     return CallFinances(call=call, today=today, approved=totals.approved,
                         signed=totals.signed, paid=totals.paid, projects=projects)
 

@@ -4,8 +4,9 @@ values from accepted reports only); the not-funded list when the call says resul
 public. Nothing else leaves here: no drafts, reviewers, comments, bank details or people's
 names (an organisation's head is a person and stays private).
 
-Every query is constant in number: per call the ranking's three statements, and one each
-for the projects' extra columns, their indicators and their achieved values."""
+Every query is constant in number: the ranking's three statements for all the calls at
+once, and one each for the projects' extra columns, their indicators and their achieved
+values."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from portal.models import (
     ReportStatus,
 )
 from portal.money import ZERO, BudgetSummary, percent_of, summarise_budget
-from portal.services.ranking import Ranking, RankingRow, rank_applications
+from portal.services.ranking import Ranking, RankingRow, rank_applications, rank_calls
 
 S = ApplicationStatus
 # The statuses of a project the committee funded and the library did not decline.
@@ -205,9 +206,10 @@ def _awards_of(session: Session, rankings: Iterable[Ranking]) -> list[PublicAwar
 def awards(session: Session, *, call_id: int | None = None,
            year: int | None = None) -> list[PublicAward]:
     """Every funded project of the final calls (optionally one call or one year), call by
-    call, in ranking order."""
+    call, in ranking order: all the calls ranked together, in a constant number of
+    statements."""
     calls = final_calls(session, call_id=call_id, year=year)
-    return _awards_of(session, [rank_applications(session, c) for c in calls])
+    return _awards_of(session, rank_calls(session, calls).values())
 
 
 def call_results(session: Session, call: Call) -> CallResults | None:

@@ -1,14 +1,14 @@
-"""The committee's ranking of a call, computed in the database: each review's weighted total,
-each application's score (mean or median), the disagreement flag, the score normalised per
-reviewer, the budget figures and the decision; the funding line the portal proposes down the
-ranking (the simulator is the same function with other figures); the summary sheet of every
-score, also as a spreadsheet.
+"""The committee's ranking of a call: each review's weighted total and each application's
+budget sums, added up by the database; from them each application's score (mean or median),
+the disagreement flag, the score normalised per reviewer and the order; the funding line the
+portal proposes down the ranking (the simulator is the same function with other figures);
+the summary sheet of every score, also as a spreadsheet.
 
 Every figure is computed in integers of the unit the database stores (weights and totals in
 hundredths of a point, money in kopecks, shares in hundredths of a percent) so that SQLite and
-PostgreSQL give identical results; Decimal appears only when a row reaches Python. The one
-exception is the normalised score, a statistic with a square root, which is a float until it
-is rounded for display."""
+PostgreSQL give identical results; Decimal appears only for what is shown. The one exception
+is the normalised score, a statistic with a square root, which is a float until it is rounded
+for display."""
 
 from __future__ import annotations
 
@@ -18,19 +18,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Float,
     Select,
-    case,
     cast,
     func,
-    literal,
-    or_,
     select,
     type_coerce,
 )
@@ -180,13 +177,14 @@ class Ranking:
 # --- the SQL ----------------------------------------------------------------------------
 
 
-def _review_totals(call_id: int) -> Select[Any]:
-    """One row per counted review of the call: submitted, on an assignment still active (a
+def _review_totals(call_ids: Sequence[int]) -> Select[Any]:
+    """One row per counted review of the calls: submitted, on an assignment still active (a
     handed-back one does not count), of an admitted application; its total is
     sum(score x weight) in hundredths of a point."""
     return (
         select(
             Review.id.label("review_id"),
+            Application.call_id.label("call_id"),
             Review.application_id.label("application_id"),
             Review.reviewer_id.label("reviewer_id"),
             _bigint(func.coalesce(
@@ -198,124 +196,30 @@ def _review_totals(call_id: int) -> Select[Any]:
         .join(ReviewScore, ReviewScore.review_id == Review.id)
         .join(Criterion, Criterion.id == ReviewScore.criterion_id)
         .where(
-            Application.call_id == call_id,
+            Application.call_id.in_(call_ids),
             Application.status.in_(ADMITTED_STATUSES),
             Review.status == ReviewStatus.SUBMITTED,
             Assignment.status == AssignmentStatus.ACTIVE,
         )
-        .group_by(Review.id, Review.application_id, Review.reviewer_id)
+        .group_by(Review.id, Application.call_id, Review.application_id, Review.reviewer_id)
     )
 
 
-def call_maximum(session: Session, call_id: int) -> Decimal:
-    """The largest total one review can give: sum(scale_max x weight) over the criteria."""
-    raw = session.scalar(
-        select(_bigint(func.coalesce(
-            func.sum(Criterion.scale_max * stored_integer(Criterion.weight)), 0
-        ))).where(Criterion.call_id == call_id)
-    )
-    return _hundredths(raw) or ZERO
-
-
-@dataclass(frozen=True)
-class _Moments:
-    """A reviewer's count, sum and sum of squares of totals (hundredths of a point)."""
-
-    reviewer_id: int
-    name: str
-    count: int
-    total: int
-    squares: int
-
-    @property
-    def variance_numerator(self) -> int:
-        """n * sum(t^2) - (sum t)^2, which is n^2 times the population variance: exact."""
-        return self.count * self.squares - self.total * self.total
-
-    def stats(self) -> ReviewerStats:
-        deviation = Decimal(self.variance_numerator).sqrt() / self.count
-        return ReviewerStats(
-            reviewer_id=self.reviewer_id, name=self.name, reviews=self.count,
-            mean_total=(Decimal(self.total) / self.count / 100).quantize(
-                HUNDREDTHS, rounding=ROUND_HALF_UP),
-            deviation=(deviation / 100).quantize(HUNDREDTHS, rounding=ROUND_HALF_UP),
-        )
-
-
-def _reviewer_moments(session: Session, call_id: int) -> list[_Moments]:
-    """Statement 1: per reviewer of the call, the count, sum and sum of squares of their
-    review totals. The square root comes after, in Python, for this handful of rows:
-    SQLite has no STDDEV or SQRT."""
-    totals = _review_totals(call_id).cte("review_totals")
-    rows = session.execute(
-        select(
-            totals.c.reviewer_id, User.full_name, func.count(),
-            _bigint(func.sum(totals.c.total)),
-            _bigint(func.sum(totals.c.total * totals.c.total)),
-        )
+def _counted_reviews(session: Session, call_ids: Sequence[int]) -> list[Any]:
+    """Statement 1: every counted review of the calls with its total and its reviewer's
+    name, by call and reviewer (by name, as the method table lists them)."""
+    totals = _review_totals(call_ids).subquery("review_totals")
+    return list(session.execute(
+        select(totals.c.call_id, totals.c.application_id, totals.c.review_id,
+               totals.c.reviewer_id, totals.c.total, User.full_name)
         .join(User, User.id == totals.c.reviewer_id)
-        .group_by(totals.c.reviewer_id, User.full_name)
-        .order_by(User.full_name, totals.c.reviewer_id)
-    ).all()
-    return [_Moments(int(r[0]), r[1], int(r[2]), int(r[3]), int(r[4])) for r in rows]
+        .order_by(totals.c.call_id, User.full_name, totals.c.reviewer_id, totals.c.review_id)
+    ))
 
 
-def _inverse_deviation(moments: Sequence[_Moments], reviewer_id: Any) -> ColumnElement[float]:
-    """1 / sqrt(n * sum(t^2) - (sum t)^2) for each reviewer, as a CASE on the reviewer: the
-    z-score of a total t is then (n * t - sum t) times it. A reviewer with one review, or
-    whose totals are all equal, has nothing to normalise by and gets 0, so every z-score of
-    theirs is 0: they neither raise nor lower anyone."""
-    whens = {
-        m.reviewer_id: literal(1 / math.sqrt(m.variance_numerator), Float())
-        for m in moments if m.variance_numerator > 0
-    }
-    if not whens:
-        return literal(0.0, Float())
-    return case(whens, value=reviewer_id, else_=literal(0.0, Float()))
-
-
-def _ranking_statement(call: Call, moments: Sequence[_Moments]) -> Select[Any]:
-    """Statement 2: one row per admitted application with its budget sums, its reviews'
-    count, score, highest and lowest total, normalised score and decision, in ranking
-    order."""
-    totals = _review_totals(call.id).cte("review_totals")
-    reviewer_sums = (
-        select(totals.c.reviewer_id, func.count().label("n"),
-               _bigint(func.sum(totals.c.total)).label("s"))
-        .group_by(totals.c.reviewer_id)
-        .cte("reviewer_sums")
-    )
-    per_review = (
-        select(
-            totals.c.application_id,
-            totals.c.total,
-            func.row_number().over(
-                partition_by=totals.c.application_id,
-                order_by=(totals.c.total, totals.c.review_id),
-            ).label("position"),
-            func.count().over(partition_by=totals.c.application_id).label("reviews"),
-            ((reviewer_sums.c.n * totals.c.total - reviewer_sums.c.s)
-             * _inverse_deviation(moments, totals.c.reviewer_id)).label("z"),
-        )
-        .join(reviewer_sums, reviewer_sums.c.reviewer_id == totals.c.reviewer_id)
-        .cte("per_review")
-    )
-    # The middle one of an odd number of totals, the middle two of an even number.
-    middle = or_(per_review.c.position == (per_review.c.reviews + 1) // 2,
-                 per_review.c.position == (per_review.c.reviews + 2) // 2)
-    scores = (
-        select(
-            per_review.c.application_id,
-            func.count().label("reviews"),
-            _bigint(func.sum(per_review.c.total)).label("sum_total"),
-            _bigint(func.sum(case((middle, per_review.c.total), else_=0))).label("middle_sum"),
-            func.max(per_review.c.total).label("highest"),
-            func.min(per_review.c.total).label("lowest"),
-            func.avg(per_review.c.z).label("normalised"),
-        )
-        .group_by(per_review.c.application_id)
-        .cte("scores")
-    )
+def _admitted_statement(call_ids: Sequence[int]) -> Select[Any]:
+    """Statement 2: one row per admitted application of the calls with its library, its
+    budget sums in kopecks and its decision."""
     budget = (
         select(
             BudgetLine.application_id,
@@ -330,54 +234,103 @@ def _ranking_statement(call: Call, moments: Sequence[_Moments]) -> Select[Any]:
             )).label("total"),
         )
         .join(Application, Application.id == BudgetLine.application_id)
-        .where(Application.call_id == call.id, Application.status.in_(ADMITTED_STATUSES))
+        .where(Application.call_id.in_(call_ids),
+               Application.status.in_(ADMITTED_STATUSES))
         .group_by(BudgetLine.application_id)
-        .cte("budget")
+        .subquery("budget")
     )
-
-    # Scores in hundredths of a point, rounded half up, in integers.
-    n, total_sum = scores.c.reviews, scores.c.sum_total
-    if call.score_aggregation == ScoreAggregation.MEDIAN:
-        score = case((n % 2 == 1, scores.c.middle_sum), else_=(scores.c.middle_sum + 1) // 2)
-    else:
-        score = (2 * total_sum + n) // (2 * n)
-    score = score.label("score")
-    requested = func.coalesce(budget.c.requested, 0)
-    project_total = func.coalesce(budget.c.total, 0)
-    cofinancing = func.coalesce(budget.c.own, 0) + func.coalesce(budget.c.partner, 0)
-    # percent_of(): the share in hundredths of a percent, half up.
-    share = case(
-        (project_total > 0, (2 * cofinancing * 10000 + project_total) // (2 * project_total)),
-        else_=0,
-    ).label("cofinancing_share")
-
-    order: list[Any] = [func.coalesce(score, -1).desc()]
-    if call.tie_break == TieBreak.SMALLER_REQUEST:
-        order.append(requested.asc())
-    elif call.tie_break == TieBreak.EARLIER_SUBMISSION:
-        order.append(Application.submitted_at.asc())
-    else:
-        order.append(share.desc())
-    order.append(Application.sequence.asc())
-
     return (
         select(
-            Application.id, Application.registration_number, Application.title,
-            Application.status, Application.submitted_at, Organisation.short_name,
-            requested.label("requested"), func.coalesce(budget.c.own, 0).label("own"),
+            Application.id, Application.call_id, Application.registration_number,
+            Application.title, Application.status, Application.submitted_at,
+            Application.sequence, Organisation.short_name,
+            func.coalesce(budget.c.requested, 0).label("requested"),
+            func.coalesce(budget.c.own, 0).label("own"),
             func.coalesce(budget.c.partner, 0).label("partner"),
-            project_total.label("project_total"), share,
-            func.coalesce(scores.c.reviews, 0).label("reviews"), score,
-            scores.c.highest, scores.c.lowest, scores.c.normalised,
+            func.coalesce(budget.c.total, 0).label("project_total"),
             Decision.outcome, Decision.approved_amount, Decision.reason, Decision.reserve_rank,
         )
         .join(Organisation, Organisation.id == Application.organisation_id)
         .outerjoin(budget, budget.c.application_id == Application.id)
-        .outerjoin(scores, scores.c.application_id == Application.id)
         .outerjoin(Decision, Decision.application_id == Application.id)
-        .where(Application.call_id == call.id, Application.status.in_(ADMITTED_STATUSES))
-        .order_by(*order)
+        .where(Application.call_id.in_(call_ids), Application.status.in_(ADMITTED_STATUSES))
     )
+
+
+def _call_maximums(session: Session, call_ids: Sequence[int]) -> dict[int, Decimal]:
+    """Statement 3: the largest total one review can give in each call, sum(scale_max x
+    weight) over its criteria (0 for a call without any)."""
+    rows = session.execute(
+        select(Criterion.call_id, _bigint(func.coalesce(
+            func.sum(Criterion.scale_max * stored_integer(Criterion.weight)), 0
+        )))
+        .where(Criterion.call_id.in_(call_ids))
+        .group_by(Criterion.call_id)
+    ).all()
+    found = {int(call_id): _hundredths(raw) or ZERO for call_id, raw in rows}
+    return {call_id: found.get(call_id, ZERO) for call_id in call_ids}
+
+
+# --- the arithmetic ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """A reviewer's count, sum and sum of squares of totals (hundredths of a point) in one
+    call."""
+
+    reviewer_id: int
+    name: str
+    count: int
+    total: int
+    squares: int
+
+    @property
+    def variance_numerator(self) -> int:
+        """n * sum(t^2) - (sum t)^2, which is n^2 times the population variance: exact."""
+        return self.count * self.squares - self.total * self.total
+
+    @cached_property
+    def _inverse_deviation(self) -> float:
+        """1 / sqrt(n * sum(t^2) - (sum t)^2); 0 for a reviewer with one review, or whose
+        totals are all equal: they have nothing to normalise by, so every z-score of theirs
+        is 0 and they neither raise nor lower anyone."""
+        numerator = self.variance_numerator
+        return 1 / math.sqrt(numerator) if numerator > 0 else 0.0
+
+    def z_score(self, total: int) -> float:
+        """(n * t - sum t) / sqrt(n * sum(t^2) - (sum t)^2), the z-score of a total."""
+        return (self.count * total - self.total) * self._inverse_deviation
+
+    def stats(self) -> ReviewerStats:
+        deviation = Decimal(self.variance_numerator).sqrt() / self.count
+        return ReviewerStats(
+            reviewer_id=self.reviewer_id, name=self.name, reviews=self.count,
+            mean_total=(Decimal(self.total) / self.count / 100).quantize(
+                HUNDREDTHS, rounding=ROUND_HALF_UP),
+            deviation=(deviation / 100).quantize(HUNDREDTHS, rounding=ROUND_HALF_UP),
+        )
+
+
+@dataclass
+class _Scores:
+    """An application's counted reviews: (total, review id) pairs and their z-scores."""
+
+    totals: list[tuple[int, int]] = field(default_factory=list)
+    z_scores: list[float] = field(default_factory=list)
+
+    def score(self, aggregation: ScoreAggregation) -> int | None:
+        """The mean, or the median (of an even number, the mean of the middle two), in
+        hundredths of a point rounded half up: integers, so nothing is lost."""
+        n = len(self.totals)
+        if not n:
+            return None
+        if aggregation == ScoreAggregation.MEDIAN:
+            ordered = sorted(self.totals)
+            if n % 2:
+                return ordered[n // 2][0]
+            return (ordered[n // 2 - 1][0] + ordered[n // 2][0] + 1) // 2
+        return (2 * sum(t for t, _id in self.totals) + n) // (2 * n)
 
 
 def _normalised(value: float | None) -> Decimal | None:
@@ -387,54 +340,117 @@ def _normalised(value: float | None) -> Decimal | None:
     return rounded if rounded else Decimal("0.00")  # never "-0.00"
 
 
+def _share(cofinancing: int, total: int) -> int:
+    """percent_of(): the co-financing share in hundredths of a percent, half up."""
+    return (2 * cofinancing * 10000 + total) // (2 * total) if total > 0 else 0
+
+
+def _order(call: Call, score: int | None, r: Any) -> tuple[Any, ...]:
+    """The ranking order: the score, higher first, those without one last; ties by the
+    call's rule; then by registration number (the sequence)."""
+    if call.tie_break == TieBreak.SMALLER_REQUEST:
+        tie: Any = int(r.requested)
+    elif call.tie_break == TieBreak.EARLIER_SUBMISSION:
+        tie = r.submitted_at  # never NULL once submitted (a CHECK of the table)
+    else:
+        tie = -_share(int(r.own) + int(r.partner), int(r.project_total))
+    return (-score if score is not None else 1, tie, r.sequence or 0)
+
+
+def rank_calls(session: Session, calls: Sequence[Call]) -> dict[int, Ranking]:
+    """Each call's admitted applications in ranking order (see rank_applications), by call
+    id. Three statements whatever the number of calls and of applications, each read once:
+    the counted reviews with their totals, the admitted applications with their budget sums
+    and decisions, and the calls' maxima; none for no call."""
+    calls = list({call.id: call for call in calls}.values())
+    if not calls:
+        return {}
+    call_ids = [call.id for call in calls]
+    reviews = _counted_reviews(session, call_ids)
+    admitted = session.execute(_admitted_statement(call_ids)).all()
+    maxima = _call_maximums(session, call_ids)
+
+    sums: dict[tuple[int, int], list[Any]] = {}  # (call, reviewer) -> [name, n, sum, squares]
+    for review in reviews:
+        entry = sums.setdefault((review.call_id, review.reviewer_id),
+                                [review.full_name, 0, 0, 0])
+        total = int(review.total)
+        entry[1] += 1
+        entry[2] += total
+        entry[3] += total * total
+    moments = {key: _Moments(key[1], name, n, total, squares)
+               for key, (name, n, total, squares) in sums.items()}
+    scores: dict[int, _Scores] = {}
+    for review in reviews:
+        entry = scores.setdefault(review.application_id, _Scores())
+        total = int(review.total)
+        entry.totals.append((total, review.review_id))
+        entry.z_scores.append(
+            moments[review.call_id, review.reviewer_id].z_score(total))
+
+    by_call: dict[int, list[tuple[tuple[Any, ...], Any, int | None]]] = {
+        call_id: [] for call_id in call_ids}
+    by_id = {call.id: call for call in calls}
+    for r in admitted:
+        call = by_id[r.call_id]
+        entry = scores.get(r.id, _Scores())
+        score = entry.score(call.score_aggregation)
+        by_call[r.call_id].append((_order(call, score, r), r, score))
+
+    rankings: dict[int, Ranking] = {}
+    for call in calls:
+        maximum = maxima[call.id]
+        maximum_raw = int(maximum * 100)
+        threshold_raw = int(call.disagreement_threshold_percent * 100)  # hundredths of a %
+        ranking = rankings[call.id] = Ranking(
+            call=call, maximum=maximum, rows=[],
+            reviewers=[m.stats() for (call_id, _id), m in moments.items()
+                       if call_id == call.id])
+        cumulative, rank = ZERO, 0
+        for _key, r, score in sorted(by_call[call.id], key=lambda item: item[0]):
+            entry = scores.get(r.id, _Scores())
+            reviews_count = len(entry.totals)
+            highest = max(t for t, _id in entry.totals) if entry.totals else None
+            lowest = min(t for t, _id in entry.totals) if entry.totals else None
+            # max - min > threshold % of the maximum, in integers: both sides in hundredths.
+            disagreement = (
+                reviews_count >= 2 and highest is not None and lowest is not None
+                and (highest - lowest) * 10000 > threshold_raw * maximum_raw
+            )
+            requested = _kopecks(r.requested)
+            cumulative += requested
+            if score is not None:
+                rank += 1
+            ranking.rows.append(RankingRow(
+                application_id=r.id, registration_number=r.registration_number or "",
+                title=r.title, library=r.short_name, status=r.status,
+                submitted_at=r.submitted_at, requested_amount=requested,
+                own_amount=_kopecks(r.own), partner_amount=_kopecks(r.partner),
+                total_amount=_kopecks(r.project_total),
+                cofinancing_percent=_hundredths(_share(int(r.own) + int(r.partner),
+                                                       int(r.project_total))) or ZERO,
+                reviews_count=reviews_count, reviews_required=call.reviewers_per_application,
+                score=_hundredths(score), maximum=maximum,
+                highest_total=_hundredths(highest), lowest_total=_hundredths(lowest),
+                normalised_score=(_normalised(sum(entry.z_scores) / reviews_count)
+                                  if reviews_count else None),
+                is_disagreement=disagreement,
+                decision=r.outcome, approved_amount=r.approved_amount,
+                decision_reason=r.reason or "", reserve_rank=r.reserve_rank,
+                rank=rank if score is not None else None, cumulative_requested=cumulative,
+            ))
+    return rankings
+
+
 def rank_applications(session: Session, call: Call) -> Ranking:
     """The call's admitted applications in ranking order: by score (higher first; those
     without a submitted review last), ties by the call's rule (by default the larger
     co-financing share), then by registration number. Scores and shares are compared as
     printed, to two places, so the order can be checked against the protocol.
 
-    Three statements whatever the number of applications: the reviewers' moments, the
-    ranking itself and the call's maximum."""
-    moments = _reviewer_moments(session, call.id)
-    result = session.execute(_ranking_statement(call, moments)).all()
-    maximum = call_maximum(session, call.id)
-    maximum_raw = int(maximum * 100)
-    threshold_raw = int(call.disagreement_threshold_percent * 100)  # hundredths of a percent
-
-    rows: list[RankingRow] = []
-    cumulative = ZERO
-    rank = 0
-    for r in result:
-        reviews = int(r.reviews)
-        highest = int(r.highest) if r.highest is not None else None
-        lowest = int(r.lowest) if r.lowest is not None else None
-        # max - min > threshold % of the maximum, in integers: both sides in hundredths.
-        disagreement = (
-            reviews >= 2 and highest is not None and lowest is not None
-            and (highest - lowest) * 10000 > threshold_raw * maximum_raw
-        )
-        requested = _kopecks(r.requested)
-        cumulative += requested
-        score = _hundredths(r.score)
-        if score is not None:
-            rank += 1
-        rows.append(RankingRow(
-            application_id=r.id, registration_number=r.registration_number or "",
-            title=r.title, library=r.short_name, status=r.status, submitted_at=r.submitted_at,
-            requested_amount=requested, own_amount=_kopecks(r.own),
-            partner_amount=_kopecks(r.partner), total_amount=_kopecks(r.project_total),
-            cofinancing_percent=_hundredths(r.cofinancing_share) or Decimal("0.00"),
-            reviews_count=reviews, reviews_required=call.reviewers_per_application,
-            score=score, maximum=maximum,
-            highest_total=_hundredths(highest), lowest_total=_hundredths(lowest),
-            normalised_score=_normalised(r.normalised) if reviews else None,
-            is_disagreement=disagreement,
-            decision=r.outcome, approved_amount=r.approved_amount,
-            decision_reason=r.reason or "", reserve_rank=r.reserve_rank,
-            rank=rank if score is not None else None, cumulative_requested=cumulative,
-        ))
-    return Ranking(call=call, maximum=maximum, rows=rows,
-                   reviewers=[m.stats() for m in moments])
+    Three statements whatever the number of applications: the counted reviews, the
+    admitted applications and the call's maximum."""
+    return rank_calls(session, [call])[call.id]
 
 
 # --- the funding line and the simulator -------------------------------------------------------
@@ -480,14 +496,20 @@ class FundingProposal:
         return self.reserve[0].application_id if self.reserve else None
 
     def amount_for(self, application_id: int) -> Decimal | None:
-        return next((g.amount for g in self.funded if g.row.application_id == application_id),
-                    None)
+        return self._amounts.get(application_id)
 
     def reserve_position(self, application_id: int) -> int | None:
-        for position, row in enumerate(self.reserve, start=1):
-            if row.application_id == application_id:
-                return position
-        return None
+        return self._reserve_positions.get(application_id)
+
+    # Looked up for every row of the ranking table: by id, once the line is drawn.
+    @cached_property
+    def _amounts(self) -> dict[int, Decimal]:
+        return {g.row.application_id: g.amount for g in self.funded}
+
+    @cached_property
+    def _reserve_positions(self) -> dict[int, int]:
+        return {row.application_id: position
+                for position, row in enumerate(self.reserve, start=1)}
 
 
 def reduced_amount(requested: Decimal, reduction_percent: Decimal) -> Decimal:
@@ -581,7 +603,7 @@ def summary_sheet(session: Session, call: Call) -> SummarySheet:
     criteria = list(session.scalars(
         select(Criterion).where(Criterion.call_id == call.id).order_by(Criterion.position)
     ))
-    counted = _review_totals(call.id).cte("counted")
+    counted = _review_totals([call.id]).cte("counted")
     result = session.execute(
         select(
             Review.application_id, Review.id, User.full_name, Review.recommendation,

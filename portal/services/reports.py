@@ -54,6 +54,7 @@ from portal.money import (
     summarise_budget,
 )
 from portal.permissions import Action, can
+from portal.services import jobs
 from portal.services.attachments import (
     delete_after_commit,
     format_size,
@@ -611,7 +612,8 @@ def accept_report(
     audited, so that an accepted final report always completes its project.
 
     Raises ConflictError (the state), PermissionError (not finance or the chair; never the
-    library itself). Returns the tranches released. The library is e-mailed."""
+    library itself). Returns the tranches released. The library is e-mailed, and the
+    accepted report is rendered into the document store once the transaction commits."""
     now = now or utcnow()
     open_round = _begin_review(report, actor)
     agreement = report.agreement
@@ -641,6 +643,7 @@ def accept_report(
                   _l("Your report has been accepted: %(number)s",
                      number=agreement.application.registration_number),
                   comment=comment, released=released)
+    jobs.prerender_after_commit(session, jobs.REPORT_DOCUMENT, report.id)
     return released
 
 

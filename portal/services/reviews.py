@@ -10,8 +10,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy.orm import Session
 
 from portal.db import utcnow
 from portal.errors import ConflictError, DomainError
@@ -122,39 +122,88 @@ class AssignmentState:
     CONFLICT = "conflict"
 
 
-def assignment_state(assignment: Assignment) -> str:
-    if assignment.status == AssignmentStatus.CONFLICT:
-        return AssignmentState.CONFLICT
-    review = assignment.review
-    if review is None:
-        return AssignmentState.NOT_STARTED
-    if review.status == ReviewStatus.SUBMITTED:
-        return AssignmentState.SUBMITTED
-    return AssignmentState.DRAFT
+# An assignment's state, in SQL over the assignment outer-joined to its review: lists
+# compute it, and count it, in the statement that reads them.
+ASSIGNMENT_STATE = case(
+    (Assignment.status == AssignmentStatus.CONFLICT, AssignmentState.CONFLICT),
+    (Review.id.is_(None), AssignmentState.NOT_STARTED),
+    (Review.status == ReviewStatus.SUBMITTED, AssignmentState.SUBMITTED),
+    else_=AssignmentState.DRAFT,
+).label("state")
+
+# Waiting for the reviewer: handed out to them and not submitted.
+_WAITING = (Assignment.status == AssignmentStatus.ACTIVE) & (
+    Review.id.is_(None) | (Review.status != ReviewStatus.SUBMITTED))
 
 
-def reviewer_assignments(
-    session: Session, reviewer: User, *, open_only: bool = False
-) -> list[Assignment]:
-    """The reviewer's assignments across calls, the nearest review deadline first. With
-    `open_only`, only the active ones whose review is not yet submitted."""
+def _own_review(reviewer: User) -> ColumnElement[bool]:
+    """How an assignment meets its review. A review is always its assignment's reviewer's:
+    saying so lets the database read the reviewer's reviews by their index rather than
+    every review there is."""
+    return (Review.assignment_id == Assignment.id) & (Review.reviewer_id == reviewer.id)
+
+
+def reviewer_assignments(reviewer: User, *, waiting_only: bool = False) -> Select[Any]:
+    """The reviewer's assignments as a query of the rows a list shows (the assignment's id
+    and state, the application's number and title, the call's title and review deadline),
+    to be paginated or limited. The calls whose decisions are not final yet come first (the
+    reviewer's work now), the nearest review deadline first; then the past calls, the latest
+    first. With `waiting_only`, only those waiting for the reviewer (active, not submitted)."""
     query = (
-        select(Assignment)
+        select(Assignment.id, ASSIGNMENT_STATE, Application.registration_number,
+               Application.title, Call.title.label("call_title"), Call.review_deadline)
+        .select_from(Assignment)
         .join(Application, Application.id == Assignment.application_id)
         .join(Call, Call.id == Application.call_id)
+        .outerjoin(Review, _own_review(reviewer))
         .where(Assignment.reviewer_id == reviewer.id)
-        .options(
-            selectinload(Assignment.application).selectinload(Application.call),
-            selectinload(Assignment.review),
+        .order_by(
+            Call.decisions_finalised_at.is_not(None), Call.decisions_finalised_at.desc(),
+            Call.review_deadline.is_(None), Call.review_deadline, Call.id,
+            Application.registration_number, Assignment.id,
         )
-        .order_by(Call.review_deadline.is_(None), Call.review_deadline,
-                  Application.registration_number, Assignment.id)
     )
-    if open_only:
-        submitted = select(Review.assignment_id).where(Review.status == ReviewStatus.SUBMITTED)
-        query = query.where(Assignment.status == AssignmentStatus.ACTIVE,
-                            Assignment.id.not_in(submitted))
-    return list(session.scalars(query))
+    if waiting_only:
+        query = query.where(_WAITING)
+    return query
+
+
+@dataclass(frozen=True)
+class AssignmentCounts:
+    """How many assignments a reviewer has, in each state."""
+
+    by_state: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+    @property
+    def waiting(self) -> int:
+        """Not started or with a draft saved: what `reviewer_assignments(waiting_only=True)`
+        lists."""
+        return self.by_state[AssignmentState.NOT_STARTED] + self.by_state[AssignmentState.DRAFT]
+
+    @property
+    def drafts(self) -> int:
+        return self.by_state[AssignmentState.DRAFT]
+
+
+def assignment_counts(session: Session, reviewer: User) -> AssignmentCounts:
+    """The reviewer's assignments counted by state, in one statement that reads their
+    assignments and reviews only."""
+    counted = dict(session.execute(
+        select(ASSIGNMENT_STATE, func.count())
+        .select_from(Assignment)
+        .outerjoin(Review, _own_review(reviewer))
+        .where(Assignment.reviewer_id == reviewer.id)
+        .group_by(ASSIGNMENT_STATE)
+    ).all())
+    return AssignmentCounts({
+        state: int(counted.get(state, 0))
+        for state in (AssignmentState.NOT_STARTED, AssignmentState.DRAFT,
+                      AssignmentState.SUBMITTED, AssignmentState.CONFLICT)
+    })
 
 
 def submitted_reviews(session: Session, app: Application) -> list[Review]:

@@ -31,7 +31,6 @@ from portal.models import Agreement, AgreementStatus, Application, ApplicationSt
 from portal.money import amount_in_words, summarise_budget
 from portal.permissions import FUNDED_STATUSES, Action, can, require
 from portal.services import agreements as service
-from portal.services import jobs
 from portal.services.attachments import format_size
 from portal.views import uploaded_file_response
 
@@ -127,7 +126,6 @@ def _sign(app: Application, agreement: Agreement):
         return _page(app, agreement, failed=("sign", form), status=422)
     service.sign_agreement(session, agreement, actor=current_user, scan=form.file.data or None,
                            upload_dir=current_app.config["UPLOAD_DIR"])
-    jobs.prerender_after_commit(session, jobs.AGREEMENT_DOCUMENT, agreement.id)
     session.commit()
     flash(_("The agreement is recorded as signed; the advance can be paid."), "success")
     return _redirect(app)

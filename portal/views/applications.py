@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectChoice
 
@@ -23,7 +23,6 @@ from portal.models import Agreement, Application, Call
 from portal.money import summarise_budget
 from portal.permissions import Action, can, require
 from portal.services import applications as service
-from portal.services import jobs
 from portal.services.checks import SECTIONS, check_application, complete_sections
 
 bp = Blueprint("applications", __name__)
@@ -53,15 +52,26 @@ def start(call_id: int):
 
 @bp.get("/applications/<int:app_id>")
 def view(app_id: int):
-    app = _load(app_id)
+    # The application with its call, its library and its agreement (only for its link) in
+    # one statement; the sections' rows follow, one statement each, as the page reads them.
+    row = session.execute(
+        select(Application, Agreement)
+        .outerjoin(Agreement, Agreement.application_id == Application.id)
+        .options(joinedload(Application.call), joinedload(Application.organisation),
+                 lazyload(Agreement.tranches))
+        .where(Application.id == app_id)
+    ).first()
+    if row is None:
+        abort(404)
+    app, agreement = row
+    require(current_user, Action.VIEW_APPLICATION, app)
     editable = can(current_user, Action.EDIT_APPLICATION, app)
-    issues = check_application(app) if editable else []
-    agreement = session.scalar(select(Agreement).where(Agreement.application_id == app.id)
-                               .options(lazyload(Agreement.tranches)))  # only its link
+    summary = summarise_budget(app.budget_lines)
+    issues = check_application(app, summary) if editable else []
     return render_template(
         "applications/application_view.html", app=app, editable=editable, issues=issues,
         sections=SECTIONS, complete=complete_sections(app, issues) if editable else {},
-        summary=summarise_budget(app.budget_lines), confirm=ConfirmForm(), agreement=agreement,
+        summary=summary, confirm=ConfirmForm(), agreement=agreement,
     )
 
 
@@ -170,7 +180,6 @@ def submit(app_id: int):
         session.rollback()
         flash(exc.message, "danger")
         return redirect(url_for("applications.check", app_id=app.id)), 303
-    jobs.prerender_after_commit(session, jobs.APPLICATION_DOCUMENTS, app.id)
     session.commit()
     flash(_("Your application is submitted with the number %(number)s. A confirmation has "
             "been sent by e-mail.", number=app.registration_number), "success")

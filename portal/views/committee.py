@@ -23,18 +23,23 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from portal import pdf, spreadsheets
-from portal.db import get_or_404, session
+from portal.db import Page, get_or_404, paginate_list, session
 from portal.errors import DomainError
 from portal.forms import ConfirmForm, show_domain_error
 from portal.forms.committee import DecisionForm, DeclineForm, ReserveFundingForm, SimulatorForm
 from portal.models import Application, ApplicationStatus, Call, DecisionOutcome
 from portal.permissions import Action, can, require
-from portal.services import decisions, jobs
+from portal.services import decisions
 from portal.services import ranking as ranking_service
 from portal.services.ranking import FundingProposal, Ranking, RankingRow, propose_funding
-from portal.views import pdf_response
+from portal.views import page_arg, pdf_response
 
 bp = Blueprint("committee", __name__, url_prefix="/committee")
+
+# The ranking table shows this many applications a page. The ranking, the funding line, the
+# totals and the proposal are computed over all of them; only the rows (and their forms)
+# are cut into pages.
+PER_PAGE = 50
 
 # Each application's forms on the ranking page carry their own prefix, so ids stay unique.
 FORMS: dict[str, type[FlaskForm]] = {
@@ -61,9 +66,23 @@ def _load_application(call: Call, app_id: int) -> Application:
     return app
 
 
+def _page_holding(ranking: Ranking, app_id: int | None) -> int:
+    """The page of the ranking table that shows the application's row (the first page for
+    an application not in the ranking)."""
+    for position, row in enumerate(ranking.rows):
+        if row.application_id == app_id:
+            return position // PER_PAGE + 1
+    return 1
+
+
 def _ranking_url(call: Call, app_id: int | None = None) -> str:
-    url = url_for("committee.ranking", call_id=call.id)
-    return f"{url}#app-{app_id}" if app_id else url
+    """The ranking page; with an application, the page of the table holding its row,
+    scrolled to it."""
+    if not app_id:
+        return url_for("committee.ranking", call_id=call.id)
+    page = _page_holding(ranking_service.rank_applications(session, call), app_id)
+    url = url_for("committee.ranking", call_id=call.id, page=page if page > 1 else None)
+    return f"{url}#app-{app_id}"
 
 
 def _assignments_url(call: Call) -> str:
@@ -102,6 +121,16 @@ def _decision_form(row: RankingRow, proposal: FundingProposal) -> DecisionForm:
     return DecisionForm(formdata=None, prefix=_prefix("decision", row.application_id), data=data)
 
 
+def _pager_args(call: Call) -> dict[str, Any]:
+    """What the pager's links carry besides the page: the call, and the simulator's figures
+    so that its funding line stays on every page."""
+    args: dict[str, Any] = {"call_id": call.id}
+    if request.method == "GET":
+        args.update({name: request.args[name] for name in ("passing_score", "reduction_percent")
+                     if name in request.args})
+    return args
+
+
 def _page(
     call: Call,
     *,
@@ -113,14 +142,20 @@ def _page(
     proposal = propose_funding(ranking.rows, call.fund_amount, passing_score=call.passing_score)
     simulator = SimulatorForm(formdata=request.args if request.method == "GET" else None)
     simulation = _simulation(ranking, simulator) if request.method == "GET" else None
+    line = simulation or proposal
     deciding = can(current_user, Action.DECIDE_FUNDING, call)
     final = call.decisions_finalised_at is not None
+    # A refused form is shown on the page of its row, whatever page it was sent from.
+    number = _page_holding(ranking, failed[1]) if failed is not None else page_arg()
+    page: Page = paginate_list(ranking.rows, number, PER_PAGE)
 
+    # Forms for the rows shown only: building one for each of hundreds of rows is what made
+    # the page slow, and the chair decides on the rows in front of them.
     forms: dict[tuple[str, int], FlaskForm] = {}
     first_reserve = decisions.first_in_reserve(session, call.id) if final else None
     free = call.fund_amount - ranking.approved_total
     if deciding:
-        for row in ranking.rows:
+        for row in page.items:
             if not final and row.status == ApplicationStatus.REVIEWED:
                 forms["decision", row.application_id] = _decision_form(row, proposal)
             elif final and row.status == ApplicationStatus.FUNDED:
@@ -139,7 +174,8 @@ def _page(
                 else decisions.finalisation_problems(session, call))
     return render_template(
         "committee/ranking.html", call=call, ranking=ranking, proposal=proposal,
-        simulation=simulation, simulator=simulator, line=simulation or proposal,
+        simulation=simulation, simulator=simulator, line=line, page=page,
+        line_page=_page_holding(ranking, line.last_funded_id), pager_args=_pager_args(call),
         forms=forms, failed=failed, deciding=deciding, final=final, free=free,
         problems=problems, finalise_error=finalise_error, confirm=ConfirmForm(),
         assignments_url=_assignments_url(call),
@@ -221,7 +257,6 @@ def finalise(call_id: int):
     except DomainError as exc:
         session.rollback()
         return _page(call, finalise_error=str(exc.message), status=exc.status_code)
-    jobs.prerender_after_commit(session, jobs.CALL_DOCUMENTS, call.id)
     session.commit()
     flash(_("The decisions are final: %(n)d applications decided, their applicants told.",
             n=count), "success")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, abort
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from portal import pdf
 from portal.db import get_or_404, session
@@ -20,7 +21,10 @@ bp = Blueprint("documents", __name__)
 
 
 def _pdf_response(app_id: int, kind: str, render: Callable[[Application], bytes]):
-    app = get_or_404(Application, app_id)
+    # What every document prints beside its own rows, in the same statement: a conditional
+    # request for a stored document reads little more than these rows and its key.
+    app = get_or_404(Application, app_id, options=(joinedload(Application.organisation),
+                                                   joinedload(Application.call)))
     require(current_user, Action.VIEW_APPLICATION, app)
     return pdf_response(lambda: render(app), pdf.document_filename(kind, app))
 

@@ -3,6 +3,8 @@ switch to the version for visually impaired readers and the health check."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     Blueprint,
     abort,
@@ -14,11 +16,10 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select, text
+from sqlalchemy import Select, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
-from portal.db import session, utcnow
+from portal.db import paginate, session, utcnow
 from portal.forms import ConfirmForm
 from portal.i18n import LANGUAGE_COOKIE
 from portal.models import (
@@ -34,12 +35,18 @@ from portal.models import (
 )
 from portal.permissions import Action, require, visible_applications
 from portal.templating import ACCESSIBILITY_COOKIE
-from portal.views import safe_next
+from portal.views import page_arg, safe_next
 
 bp = Blueprint("main", __name__)
 
 # The dashboard `/` shows to a user holding several roles; the others are a click away.
 ROLE_PRIORITY = (Role.CHAIR, Role.REVIEWER, Role.FINANCE, Role.APPLICANT, Role.ADMIN)
+
+# The applicant's applications per page of their dashboard (a library applies every year),
+# and how many of the assignments waiting for a reviewer their dashboard lists (the rest
+# are a click away, in their assignments).
+APPLICATIONS_PER_PAGE = 10
+WAITING_ASSIGNMENTS = 10
 
 
 def primary_role(user: User) -> Role | None:
@@ -83,18 +90,15 @@ def _render_dashboard(role: Role):
         org = current_user.organisation
         context["organisation"] = org
         context["colleagues"] = (
-            session.scalars(
-                select(User).where(User.organisation_id == org.id).order_by(User.full_name)
+            session.execute(
+                select(User.full_name, User.email)
+                .where(User.organisation_id == org.id).order_by(User.full_name)
             ).all()
             if org
             else []
         )
-        context["applications"] = session.scalars(
-            visible_applications(current_user)
-            .where(Application.organisation_id == current_user.organisation_id)
-            .options(selectinload(Application.call))
-            .order_by(Application.id.desc())
-        ).all()
+        context["applications"] = paginate(_library_applications(), page_arg(),
+                                           APPLICATIONS_PER_PAGE)
         context["open_calls"] = _open_calls()
         from portal.services.reports import due_reports_of
 
@@ -108,21 +112,31 @@ def _render_dashboard(role: Role):
         context["calls"] = session.scalars(select(Call).order_by(Call.closes_at.desc())).all()
         context["submitted_counts"] = counts
     elif role == Role.REVIEWER:
-        from portal.models import Assignment
-        from portal.services.reviews import assignment_state, reviewer_assignments
+        from portal.services.reviews import assignment_counts, reviewer_assignments
 
-        context["open_assignments"] = reviewer_assignments(session, current_user,
-                                                           open_only=True)
-        context["states"] = {a.id: assignment_state(a) for a in context["open_assignments"]}
-        context["assignment_count"] = session.scalar(
-            select(func.count()).select_from(Assignment)
-            .where(Assignment.reviewer_id == current_user.id)
-        )
+        context["open_assignments"] = session.execute(
+            reviewer_assignments(current_user, waiting_only=True).limit(WAITING_ASSIGNMENTS)
+        ).all()
+        context["counts"] = assignment_counts(session, current_user)
     elif role == Role.FINANCE:
         from portal.services.payments import calls_with_funded_projects
 
         context["calls"] = calls_with_funded_projects(session)
     return render_template(f"dashboard/{role.value}.html", **context)
+
+
+def _library_applications() -> Select[Any]:
+    """The rows of the applicant's list: their library's applications that they may see
+    (the same rule as the application page), the newest first, with what each row shows."""
+    return (
+        visible_applications(current_user)
+        .with_only_columns(Application.id, Application.title, Application.registration_number,
+                           Application.status, Call.title.label("call_title"), Call.closes_at)
+        .select_from(Application)
+        .join(Call, Call.id == Application.call_id)
+        .where(Application.organisation_id == current_user.organisation_id)
+        .order_by(Application.id.desc())
+    )
 
 
 def _open_calls() -> list[Call]:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, jsonify, render_template, request,
 from flask_babel import gettext as _
 
 from portal.charts import bar_chart
-from portal.db import get_or_404, session, utcnow
+from portal.db import get_or_404, paginate_list, session, utcnow
 from portal.labels import APPLICATION_STATUS_LABELS, BUDGET_CATEGORY_LABELS
 from portal.models import Call
 from portal.services import public as public_service
@@ -37,12 +37,6 @@ def _int_arg(name: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _page(items: list[Any], page: int) -> tuple[list[Any], int, int]:
-    pages = max(1, -(-len(items) // PER_PAGE))
-    page = min(max(1, page), pages)
-    return items[(page - 1) * PER_PAGE: page * PER_PAGE], page, pages
-
-
 @bp.get("/")
 def index():
     """Open and upcoming calls, finished calls with their results, and the funded projects
@@ -57,7 +51,7 @@ def index():
     found = public_service.search_awards(
         [a for a in all_awards if year is None or a.year == year],
         municipality=municipality, direction=direction, text=text)
-    shown, page, pages = _page(found, _int_arg("page") or 1)
+    page = paginate_list(found, _int_arg("page") or 1, PER_PAGE)
     finished = [c for c in calls if public_service.is_results_public(c)]
     by_call: dict[int, list[public_service.PublicAward]] = {}
     for award in all_awards:
@@ -70,8 +64,8 @@ def index():
         "public/index.html", now=now,
         open_calls=[c for c in calls if c.opens_at <= now < c.closes_at],
         upcoming=[c for c in calls if now < c.opens_at],
-        summaries=summaries, funded_chart=funded_chart, awards=shown, page=page,
-        pages=pages, total_found=len(found),
+        summaries=summaries, funded_chart=funded_chart, awards=page.items, page=page.page,
+        pages=page.pages, total_found=len(found),
         years=sorted({c.year for c in calls}, reverse=True),
         municipalities=sorted({a.municipality for a in all_awards}),
         directions=sorted({a.direction for a in all_awards}),

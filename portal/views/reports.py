@@ -42,7 +42,6 @@ from portal.models import (
     User,
 )
 from portal.permissions import Action, can, require
-from portal.services import jobs
 from portal.services import reports as service
 from portal.services.attachments import ACCEPTED_TYPES, format_size, stored_path
 from portal.views import pdf_response, uploaded_file_response
@@ -292,7 +291,6 @@ def accept(report_id: int):
     try:
         released = service.accept_report(session, report, actor=current_user,
                                          comment=form.comment.data or "")
-        jobs.prerender_after_commit(session, jobs.REPORT_DOCUMENT, report.id)
         session.commit()
     except StaleDataError:
         session.rollback()

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from portal import pdf
-from portal.db import get_or_404, session
+from portal.db import get_or_404, paginate, session
 from portal.errors import ConflictError, DomainError
 from portal.forms import show_domain_error
 from portal.forms.admin import RejectForm
@@ -40,7 +40,7 @@ from portal.money import summarise_budget
 from portal.permissions import Action, require
 from portal.services import reviews as service
 from portal.services.checks import SECTIONS
-from portal.views import pdf_response
+from portal.views import page_arg, pdf_response
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -63,14 +63,19 @@ def _load_assignment(assignment_id: int, action: Action = Action.VIEW_ASSIGNMENT
 # --- the reviewer -------------------------------------------------------------------------
 
 
+# Assignments per page of the list: a reviewer has hundreds over the years.
+ASSIGNMENTS_PER_PAGE = 50
+
+
 @bp.get("/")
 def assignment_list():
+    """The reviewer's assignments, a page at a time, those of the calls in review now first;
+    above them, how many wait for the reviewer."""
     require(current_user, Action.VIEW_DASHBOARD, Role.REVIEWER)
-    assignments = service.reviewer_assignments(session, current_user)
-    return render_template(
-        "review/assignment_list.html", assignments=assignments,
-        states={a.id: service.assignment_state(a) for a in assignments},
-    )
+    page = paginate(service.reviewer_assignments(current_user), page_arg(),
+                    ASSIGNMENTS_PER_PAGE)
+    return render_template("review/assignment_list.html", page=page,
+                           counts=service.assignment_counts(session, current_user))
 
 
 def _error_list(form: ReviewForm) -> list[tuple[str, Any]]:
