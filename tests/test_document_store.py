@@ -29,6 +29,7 @@ from sqlalchemy import select
 import portal.pdf
 from portal import pdf
 from portal.db import utcnow
+from portal.demo import seed_demo
 from portal.models import (
     AgreementStatus,
     ApplicationStatus,
@@ -39,7 +40,6 @@ from portal.models import (
 )
 from portal.money import format_money
 from portal.pdf import store
-from portal.demo import seed_demo
 from portal.services import jobs
 from tests.conftest import service_unavailable
 from tests.test_agreements import ADMINISTRATION

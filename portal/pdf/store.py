@@ -125,7 +125,8 @@ def _template_digest(name: str) -> tuple[str, tuple[str, ...]]:
     return known
 
 
-def _templates_digest(template_name: str) -> str:
+def templates_digest(template_name: str) -> str:
+    """The hash of a template and of every template it extends or includes, as loaded."""
     digest = hashlib.sha256()
     waiting, seen = [template_name], set()
     while waiting:
@@ -206,7 +207,7 @@ def rows_key(template_name: str, rows: Iterable[Any]) -> str:
     that no change to what the document shows keeps its key. Pass every row whose values
     the document's template reaches."""
     content = [
-        RENDERER_VERSION, _printing_code_digest(), _templates_digest(f"pdf/{template_name}"),
+        RENDERER_VERSION, _printing_code_digest(), templates_digest(f"pdf/{template_name}"),
         str(get_locale()), _translations_digest(), str(get_timezone()),
         [_row(row) for row in rows],
     ]

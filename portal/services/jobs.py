@@ -29,7 +29,6 @@ from flask import Flask, current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from jinja2 import meta
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from sqlalchemy import event, select, update
@@ -50,6 +49,7 @@ from portal.models import (
     User,
 )
 from portal.money import ZERO, BudgetSummary, Sources, summarise_budget
+from portal.pdf import store
 from portal.permissions import FUNDED_STATUSES
 from portal.services.decisions import lock_call
 from portal.spreadsheets import put_cell
@@ -129,18 +129,7 @@ def _sources_digest(app: Flask, locale: str) -> str:
     """A hash of the templates a budget PDF is made from (pdf/budget.html and what it extends
     and includes) and of the language's compiled catalogue: editing any of them changes
     what the archive would hold."""
-    env = app.jinja_env
-    digest = hashlib.sha256()
-    waiting, seen = [BUDGET_TEMPLATE], set()
-    while waiting:
-        name = waiting.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        source = env.loader.get_source(env, name)[0]
-        digest.update(f"{name}\0{source}\0".encode())
-        waiting.extend(sorted(ref for ref in meta.find_referenced_templates(env.parse(source))
-                              if ref))
+    digest = hashlib.sha256(store.templates_digest(BUDGET_TEMPLATE).encode())
     catalogues = str(app.config.get("BABEL_TRANSLATION_DIRECTORIES", "")).split(";")[0]
     compiled = Path(catalogues, locale, "LC_MESSAGES", "messages.mo")
     if catalogues and compiled.is_file():
