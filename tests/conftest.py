@@ -16,6 +16,8 @@ from argon2 import PasswordHasher
 from flask import Flask, has_request_context
 from flask.testing import FlaskClient
 from hypothesis import settings
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -734,6 +736,24 @@ def service_unavailable(reason: str) -> None:
     if os.environ.get("CI", "").strip().lower() in {"1", "true", "yes", "on"}:
         pytest.fail(f"{reason}; CI must provide it", pytrace=False)
     pytest.skip(reason)
+
+
+@contextmanager
+def redis_database(app: Flask, url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A Redis database of a test's own (`url`), emptied before and after, that `app` is
+    configured to use; no Redis on the machine is service_unavailable."""
+    client = Redis.from_url(url)
+    try:
+        client.ping()
+    except RedisError as exc:
+        service_unavailable(f"no Redis at {url}: {exc}")
+    client.flushdb()
+    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    try:
+        yield url
+    finally:
+        client.flushdb()
+        client.close()
 
 
 def portal_env(**settings: str) -> dict[str, str]:

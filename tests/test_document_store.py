@@ -22,8 +22,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_babel import force_locale
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
 import portal.pdf
@@ -41,7 +39,7 @@ from portal.models import (
 from portal.money import format_money
 from portal.pdf import store
 from portal.services import jobs
-from tests.conftest import service_unavailable
+from tests.conftest import redis_database
 from tests.test_agreements import ADMINISTRATION
 from tests.test_decisions import committee, decide_all  # noqa: F401 - a fixture
 from tests.test_reports import project  # noqa: F401 - a fixture
@@ -684,15 +682,8 @@ def test_the_archive_takes_stored_budgets_and_renders_only_the_missing(
 def test_on_rq_the_worker_renders_what_the_submission_made_final(
     app, db, client, create_application, renders, monkeypatch
 ):
-    redis = Redis.from_url(PRERENDER_REDIS_URL)
-    try:
-        redis.ping()
-    except RedisError as exc:
-        service_unavailable(f"no Redis at {PRERENDER_REDIS_URL}: {exc}")
-    redis.flushdb()
     monkeypatch.setitem(app.config, "DOCUMENT_PRERENDER", True)
-    monkeypatch.setitem(app.config, "REDIS_URL", PRERENDER_REDIS_URL)
-    try:
+    with redis_database(app, PRERENDER_REDIS_URL, monkeypatch):
         application = create_application()
         sign_in(client, application.created_by)
         assert client.post(f"/applications/{application.id}/submit").status_code == 302
@@ -701,6 +692,3 @@ def test_on_rq_the_worker_renders_what_the_submission_made_final(
         assert len(renders.calls) == 4 and len(stored_files(app)) == 4
         served = client.get(f"/applications/{application.id}/application.pdf")
         assert served.status_code == 200 and len(renders.calls) == 4
-    finally:
-        redis.flushdb()
-        redis.close()

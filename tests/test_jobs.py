@@ -29,8 +29,6 @@ from flask.testing import FlaskClient
 from flask_babel import force_locale, gettext
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -65,6 +63,7 @@ from tests.conftest import (
     call_data,
     live_database_url,
     make_test_app,
+    redis_database,
     reset_schema,
 )
 
@@ -604,16 +603,8 @@ def live_app(live_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def redis_url(live_app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The Redis on the machine, in a database number of the tests' own, emptied before and
     after; the live application sends its jobs there."""
-    client = Redis.from_url(TEST_REDIS_URL)
-    try:
-        client.ping()
-    except RedisError as exc:
-        pytest.skip(f"no Redis at {TEST_REDIS_URL}: {exc}")
-    client.flushdb()
-    monkeypatch.setitem(live_app.config, "REDIS_URL", TEST_REDIS_URL)
-    yield TEST_REDIS_URL
-    client.flushdb()
-    client.close()
+    with redis_database(live_app, TEST_REDIS_URL, monkeypatch) as url:
+        yield url
 
 
 _live_counter = itertools.count(1)

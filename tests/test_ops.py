@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from redis import Redis
-from redis.exceptions import RedisError
 from rq import Worker
 
 from portal import gunicorn_conf
@@ -26,7 +24,7 @@ from portal.logging import configure_logging
 from portal.models import Role
 from portal.services.accounts import make_reset_token
 from portal.services.jobs import job_queue
-from tests.conftest import make_test_app, portal_env, service_unavailable
+from tests.conftest import make_test_app, portal_env, redis_database
 
 # Redis DB 14 belongs to the operations tests (the job tests use 15).
 OPS_REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -193,18 +191,8 @@ def test_forwarded_headers_are_trusted_for_the_configured_proxies_only(
 @pytest.fixture
 def redis_url(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Redis DB 14, emptied before and after; the portal is configured to use it."""
-    client = Redis.from_url(OPS_REDIS_URL)
-    try:
-        client.ping()
-    except RedisError as exc:
-        service_unavailable(f"no Redis at {OPS_REDIS_URL}: {exc}")
-    client.flushdb()
-    monkeypatch.setitem(app.config, "REDIS_URL", OPS_REDIS_URL)
-    try:
-        yield OPS_REDIS_URL
-    finally:
-        client.flushdb()
-        client.close()
+    with redis_database(app, OPS_REDIS_URL, monkeypatch) as url:
+        yield url
 
 
 def test_healthz_checks_redis_when_the_portal_uses_it(client, app, redis_url, monkeypatch):
