@@ -597,14 +597,15 @@ def select_jobs(call_id: int) -> Any:
 
 
 def measure_aggregation(report: Report, settings: Settings) -> None:
-    """5: rank_applications (the ranking with means or medians, the disagreement flags and
-    the scores normalised per reviewer) for the call with the most reviews, with every
-    statement sent to the database counted."""
+    """5: the ranking computed (means or medians, the disagreement flags and the scores
+    normalised per reviewer) for the call with the most reviews, with every statement sent
+    to the database counted: rank_calls, which is what the pages' rank_applications does
+    when the call's figures changed since it was last computed (it keeps the result)."""
     from sqlalchemy import event, func, select
 
     from portal.db import db
     from portal.models import Application, Call, Review
-    from portal.services.ranking import rank_applications
+    from portal.services.ranking import rank_calls
 
     statements: list[str] = []
 
@@ -623,14 +624,14 @@ def measure_aggregation(report: Report, settings: Settings) -> None:
             applications = session.scalar(select(func.count()).select_from(Application)
                                           .where(Application.call_id == call_id))
             call = session.get(Call, call_id)
-            rank_applications(session, call)  # warm-up: plans and caches
+            rank_calls(session, [call])  # warm-up: plans and caches
             event.listen(engine, "before_cursor_execute", count)
             times: list[float] = []
             counts: list[int] = []
             try:
                 for _run in range(max(settings.runs, 5)):
                     statements.clear()
-                    times.append(_timed(lambda: rank_applications(session, call)))
+                    times.append(_timed(lambda: rank_calls(session, [call])))
                     counts.append(len(statements))
             finally:
                 event.remove(engine, "before_cursor_execute", count)
@@ -721,8 +722,8 @@ def write_report(block: str, path: Path = REPORT_PATH) -> None:
 def prepare(database_url: str) -> None:
     """What `make bench` needs before measuring: on PostgreSQL the database is created when
     the server lacks it, and a database without applications is filled by the generator at
-    its default size. A database that holds data is used as it is, with PostgreSQL's
-    statistics refreshed (ANALYZE)."""
+    its default size. A database that holds data is used as it is, migrated to the newest
+    schema, compacted and with PostgreSQL's statistics refreshed (generate.analyse)."""
     from sqlalchemy import create_engine, inspect, text
     from sqlalchemy.engine import make_url
 
@@ -746,8 +747,9 @@ def prepare(database_url: str) -> None:
         with engine.connect() as conn:
             filled = inspect(conn).has_table("applications") and conn.scalar(
                 text("SELECT count(*) FROM applications"))
-        if filled:
-            generate.analyse(engine)  # statistics of data made by an earlier generator
+        if filled:  # data made by an earlier generator, perhaps of an earlier version
+            generate.migrate(engine)
+            generate.analyse(engine)
     finally:
         engine.dispose()
     if not filled:

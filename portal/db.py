@@ -238,14 +238,32 @@ def paginate_list(items: Sequence[Any], page: int, per_page: int) -> Page:
 
 
 def paginate(query: Select[Any], page: int, per_page: int) -> Page:
-    """Run `query` for one page (1-based; out-of-range pages are clamped) in two statements:
-    the count and the rows. The items are the query's objects when it selects one entity
+    """Run `query` for one page (1-based; out-of-range pages are clamped). One statement
+    reads the page's rows with the count of all of them beside each (a window); only a page
+    past the end, which has no row to carry it, costs a second statement for the count and
+    a third for the last page. The items are the query's objects when it selects one entity
     or column, and its rows (named by their columns) when it selects several, so that a list
     can read only the columns it shows."""
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    total = int(total or 0)
-    pages = max(1, -(-total // per_page))
-    page = min(max(1, page), pages)
-    result = session.execute(query.limit(per_page).offset((page - 1) * per_page))
-    items = list(result.scalars() if len(query.column_descriptions) == 1 else result.all())
+    single = len(query.column_descriptions) == 1
+    page = max(1, page)
+
+    def rows_of(number: int) -> tuple[list[Any], int | None]:
+        result = session.execute(
+            query.add_columns(func.count().over().label("page_total"))
+            .limit(per_page).offset((number - 1) * per_page)).all()
+        if not result:
+            return [], None
+        # Several columns: the rows as they are (the count is one more named column).
+        return [row[0] if single else row for row in result], int(result[0][-1])
+
+    items, total = rows_of(page)
+    if total is None:
+        total = int(session.scalar(
+            select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+        last = max(1, -(-total // per_page))
+        if total and page > last:
+            page = last
+            items, _total = rows_of(page)
+        else:
+            page = min(page, last)
     return Page(items, page, per_page, total)

@@ -6,12 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Protocol
 
 from babel import Locale
-from babel.numbers import NumberPattern, parse_pattern
+from babel.numbers import (
+    NumberPattern,
+    get_decimal_symbol,
+    get_group_symbol,
+    get_minus_sign_symbol,
+    parse_pattern,
+)
 
 from portal.models.calls import BudgetCategory
 
@@ -134,16 +140,56 @@ def parse_decimal(text: str, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places))
 
 
+@dataclass(frozen=True)
+class _Grouped:
+    """A pattern of plain groups of three (`#,##0.00`, `#,##0.##`) in one locale, which
+    Python's own formatting of a Decimal gives exactly: the fraction's least and most
+    digits and the locale's symbols."""
+
+    minimum: int
+    maximum: int
+    group: str
+    decimal: str
+    minus: str
+
+    def apply(self, value: Decimal) -> str:
+        # Rounded as Babel rounds (half to even), then grouped by Python: no float anywhere.
+        rounded = value.quantize(Decimal(1).scaleb(-self.maximum), rounding=ROUND_HALF_EVEN)
+        whole, _point, fraction = f"{rounded:,f}".partition(".")
+        fraction = fraction.rstrip("0").ljust(self.minimum, "0")
+        text = whole.replace(",", self.group)
+        if fraction:
+            text = f"{text}{self.decimal}{fraction}"
+        return text.replace("-", self.minus, 1) if self.minus != "-" else text
+
+
 @lru_cache(maxsize=32)
-def _number_format(pattern: str, locale: str) -> tuple[NumberPattern, Locale]:
+def _number_format(pattern: str, locale: str) -> tuple[NumberPattern, Locale, _Grouped | None]:
     """Babel's parsed pattern and locale, kept: parsing them is most of what formatting one
-    number costs, and a budget PDF formats hundreds."""
-    return parse_pattern(pattern), Locale.parse(locale)
+    number costs, and a budget PDF formats hundreds; and, for the patterns of plain groups
+    of three that pages use, the same formatting done by Python's `format`, some times
+    faster (a ranking page formats hundreds of amounts)."""
+    parsed, loaded = parse_pattern(pattern), Locale.parse(locale)
+    plain = (parsed.prefix == ("", "-") and parsed.suffix == ("", "")
+             and parsed.grouping == (3, 3) and parsed.int_prec[0] == 1
+             and parsed.exp_prec is None and not parsed.scale)
+    grouped = _Grouped(
+        minimum=parsed.frac_prec[0], maximum=parsed.frac_prec[1],
+        group=get_group_symbol(loaded), decimal=get_decimal_symbol(loaded),
+        minus=get_minus_sign_symbol(loaded),
+    ) if plain else None
+    return parsed, loaded, grouped
 
 
 def format_decimal(value: Decimal, *, format: str, locale: str) -> str:  # noqa: A002
-    """babel.numbers.format_decimal with the pattern and locale parsed once."""
-    pattern, parsed = _number_format(format, locale)
+    """babel.numbers.format_decimal with the pattern and locale parsed once (and, for plain
+    groups of three, the same result computed without Babel's general machinery)."""
+    pattern, parsed, grouped = _number_format(format, locale)
+    if grouped is not None and isinstance(value, Decimal | int) and not isinstance(value, bool):
+        try:
+            return grouped.apply(Decimal(value))
+        except InvalidOperation:  # beyond the context's 28 digits: Babel copes
+            pass
     return pattern.apply(value, parsed)
 
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from hypothesis import settings
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 import portal.passwords
@@ -29,6 +29,7 @@ from portal.demo import demo_account, demo_inn, demo_ogrn
 from portal.extensions import limiter
 from portal.i18n import LANGUAGE_COOKIE
 from portal.models import Organisation, OrganisationStatus, Role, User
+from portal.models.rankings import renew_tokens
 from portal.services.accounts import create_user as create_user_service
 from portal.services.organisations import create_organisation as create_org_service
 
@@ -148,6 +149,10 @@ def db(app: Flask) -> Iterator[Session]:
     state["sessionmaker"].configure(bind=connection, join_transaction_mode="create_savepoint")
     limiter.reset()
     test_session = state["sessionmaker"]()
+    # The test's session never commits, yet requests see what it flushes (they share its
+    # connection): so what a commit does for kept rankings, each of its flushes does.
+    event.listen(test_session, "after_flush_postexec",
+                 lambda session, _context: renew_tokens(session))
     try:
         yield test_session
     finally:

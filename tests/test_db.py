@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.cli import alembic_config
 from portal.db import Money, UTCDateTime
 from portal.models import AuditEvent, User
+from tests.conftest import count_statements
 
 
 def test_alembic_check_finds_no_difference(app, db):
@@ -159,3 +160,30 @@ def test_a_long_get_does_not_block_a_writer(tmp_path):
     reader.rollback()
     reader.close()
     engine.dispose()
+
+
+def test_a_page_and_the_count_of_all_rows_come_in_one_statement(app, db, create_user):
+    from portal.db import paginate
+
+    ids = sorted(create_user(email=f"page{n}@example.ru").id for n in range(7))
+    query = select(User.id).where(User.id.in_(ids)).order_by(User.id)
+    pages = []
+    with app.test_request_context():
+        statements = count_statements(db, lambda: pages.append(paginate(query, 2, 3)))
+    page = pages.pop()
+    assert statements == 1
+    assert (page.items, page.page, page.pages, page.total) == (ids[3:6], 2, 3, 7)
+
+
+def test_a_page_past_the_end_shows_the_last_one_with_named_columns(app, db, create_user):
+    from portal.db import paginate
+
+    ids = sorted(create_user(email=f"last{n}@example.ru").id for n in range(5))
+    query = select(User.id, User.email).where(User.id.in_(ids)).order_by(User.id)
+    with app.test_request_context():
+        page = paginate(query, 9, 2)
+        empty = paginate(query.where(User.id < 0), 4, 2)
+    assert (page.page, page.pages, page.total) == (3, 3, 5)
+    assert [(row.id, row.email) for row in page.items] == [(ids[4], "last4@example.ru")]
+    assert (empty.items, empty.page, empty.pages, empty.total) == ([], 1, 1, 0)
+

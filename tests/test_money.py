@@ -4,9 +4,14 @@ from dataclasses import dataclass
 from decimal import Decimal as D
 
 import pytest
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.models import BudgetCategory as C
 from portal.money import (
+    format_decimal,
     format_money,
     format_percent,
     line_total,
@@ -104,3 +109,24 @@ def test_format_money_and_percent():
     assert format_money(D("0.5")) == "0,50\u00a0₽"
     assert format_percent(D("12.50")) == "12,5\u00a0%"
     assert format_percent(D("20"), "en") == "20\u00a0%"
+
+
+@given(value=st.one_of(
+    st.decimals(min_value=-10**15, max_value=10**15, places=4, allow_nan=False),
+    st.decimals(min_value=-10**15, max_value=10**15, places=2, allow_nan=False),
+    st.integers(min_value=-10**15, max_value=10**15),
+))
+@pytest.mark.parametrize("pattern", ["#,##0.00", "#,##0.##", "#,##0.###"])
+@pytest.mark.parametrize("locale", ["ru", "en"])
+def test_numbers_are_formatted_exactly_as_babel_formats_them(value, pattern, locale):
+    """The formatter pages use for plain groups of three gives Babel's text to the
+    character, its rounding (half to even) and its negative zero included."""
+    expected = NumberPattern.apply(parse_pattern(pattern), value, Locale.parse(locale))
+    assert format_decimal(value, format=pattern, locale=locale) == expected
+
+
+@pytest.mark.parametrize("value", [D("2.345"), D("2.355"), D("-0.001"), D("0.005"), 7])
+def test_the_rounding_is_babels_on_the_edges(value):
+    for pattern in ("#,##0.00", "#,##0.##"):
+        expected = parse_pattern(pattern).apply(value, Locale.parse("ru"))
+        assert format_decimal(value, format=pattern, locale="ru") == expected

@@ -40,6 +40,7 @@ from portal.models.finance import (
     TrancheCondition,
 )
 from portal.models.mail import OutboxMessage
+from portal.models.rankings import RankingVersion
 from portal.models.reviews import (
     Assignment,
     AssignmentStatus,
@@ -95,6 +96,7 @@ __all__ = [
     "Criterion",
     "Indicator",
     "Partner",
+    "RankingVersion",
     "AuditEvent",
     "Organisation",
     "OrganisationStatus",

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from portal.models import (
     Agreement,
@@ -259,7 +259,8 @@ class PublicProject:
 
 def public_project(session: Session, application_id: int) -> PublicProject | None:
     """A funded project of a final call, None for anything else."""
-    app = session.get(Application, application_id)
+    app = session.get(Application, application_id,
+                      options=[joinedload(Application.call), joinedload(Application.partners)])
     if app is None or app.status not in FUNDED_STATUSES or not is_results_public(app.call):
         return None
     ranking = rank_applications(session, app.call)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,6 +47,7 @@ from portal.models import (
     Decision,
     DecisionOutcome,
     Organisation,
+    RankingVersion,
     Recommendation,
     Review,
     ReviewScore,
@@ -53,6 +56,7 @@ from portal.models import (
     TieBreak,
     User,
 )
+from portal.models.rankings import changed_calls
 from portal.money import KOPECK, ZERO
 from portal.spreadsheets import put_cell
 from portal.workflow import ADMITTED_STATUSES
@@ -90,10 +94,11 @@ def _kopecks(value: int | None) -> Decimal:
 # --- the rows -------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class RankingRow:
     """One admitted application as the committee sees it. Scores are points (two places),
-    money is roubles (kopecks), the co-financing share is a percentage (two places)."""
+    money is roubles (kopecks), the co-financing share is a percentage (two places). Frozen:
+    a kept ranking's rows are shared by every request that shows it."""
 
     application_id: int
     registration_number: str
@@ -442,15 +447,60 @@ def rank_calls(session: Session, calls: Sequence[Call]) -> dict[int, Ranking]:
     return rankings
 
 
+# --- rankings kept between requests -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Kept:
+    maximum: Decimal
+    rows: tuple[RankingRow, ...]
+    reviewers: tuple[ReviewerStats, ...]
+
+
+# The rankings computed lately in this process, by the call's ranking token and the call's
+# settings the computation reads: the chair reloads the same ranking all through committee
+# day, and it only changes when one of its figures does, which gives the call a new token
+# (portal.models.rankings). A few calls' worth: what matters is the calls in review.
+KEPT_RANKINGS = 16
+_kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
+_kept_lock = threading.Lock()
+
+
+def _kept_key(call: Call, token: str) -> tuple[Any, ...]:
+    return (call.id, token, call.score_aggregation, call.tie_break,
+            call.disagreement_threshold_percent, call.reviewers_per_application)
+
+
 def rank_applications(session: Session, call: Call) -> Ranking:
     """The call's admitted applications in ranking order: by score (higher first; those
     without a submitted review last), ties by the call's rule (by default the larger
     co-financing share), then by registration number. Scores and shares are compared as
     printed, to two places, so the order can be checked against the protocol.
 
-    Three statements whatever the number of applications: the counted reviews, the
-    admitted applications and the call's maximum."""
-    return rank_calls(session, [call])[call.id]
+    One statement when the ranking was computed before under the call's current token;
+    otherwise three whatever the number of applications (the counted reviews, the admitted
+    applications and the call's maximum), and the result is kept. A transaction that has
+    changed the call's figures itself gets them computed, and keeps nothing: it may still be
+    rolled back."""
+    token = session.scalar(  # flushes first, so this transaction's changes are noted
+        select(RankingVersion.token).where(RankingVersion.call_id == call.id))
+    if token is None or call.id in changed_calls(session):
+        return rank_calls(session, [call])[call.id]
+    key = _kept_key(call, token)
+    with _kept_lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+    if kept is None:
+        ranking = rank_calls(session, [call])[call.id]
+        kept = _Kept(ranking.maximum, tuple(ranking.rows), tuple(ranking.reviewers))
+        with _kept_lock:
+            _kept[key] = kept
+            while len(_kept) > KEPT_RANKINGS:
+                _kept.popitem(last=False)
+        return ranking
+    return Ranking(call=call, maximum=kept.maximum, rows=list(kept.rows),
+                   reviewers=list(kept.reviewers))
 
 
 # --- the funding line and the simulator -------------------------------------------------------

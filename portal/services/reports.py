@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session, contains_eager, lazyload
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from portal.db import utcnow
@@ -788,23 +788,37 @@ def _remind(session: Session, report: Report, template: str) -> int:
     return len(recipients)
 
 
-def due_reports_of(session: Session, organisation_id: int) -> list[Report]:
+# How many of a library's reports due its dashboard lists, the earliest first; the rest are
+# on their projects' pages.
+DUE_REPORTS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class DueReports:
+    rows: list[Any]  # id, kind, status, due_date, registration_number, title
+    total: int
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def due_reports_of(session: Session, organisation_id: int) -> DueReports:
     """The reports a library still has to submit or correct under its signed agreements,
-    the earliest due first, each with its agreement and application (one query)."""
-    return list(session.scalars(
-        select(Report)
-        .join(Report.agreement)
-        .join(Agreement.application)
+    the earliest due first: the first DUE_REPORTS_SHOWN with what the dashboard shows of
+    each and of its project, and how many there are in all (one statement)."""
+    rows = session.execute(
+        select(Report.id, Report.kind, Report.status, Report.due_date,
+               Application.registration_number, Application.title,
+               func.count().over().label("total"))
+        .join(Agreement, Agreement.id == Report.agreement_id)
+        .join(Application, Application.id == Agreement.application_id)
         .where(
             Application.organisation_id == organisation_id,
             Agreement.status == AgreementStatus.SIGNED,
             Report.status.in_([ReportStatus.DRAFT, ReportStatus.RETURNED]),
         )
-        .options(
-            contains_eager(Report.agreement).options(
-                contains_eager(Agreement.application), lazyload(Agreement.tranches)
-            ),
-            lazyload(Report.spending), lazyload(Report.results),
-        )
         .order_by(Report.due_date, Report.id)
-    ))
+        .limit(DUE_REPORTS_SHOWN)
+    ).all()
+    return DueReports(list(rows), int(rows[0].total) if rows else 0)

@@ -102,7 +102,7 @@ def _render_dashboard(role: Role):
         context["open_calls"] = _open_calls()
         from portal.services.reports import due_reports_of
 
-        context["reports_due"] = due_reports_of(session, org.id) if org else []
+        context["reports_due"] = due_reports_of(session, org.id) if org else None
     elif role == Role.CHAIR:
         counts = dict(session.execute(
             select(Application.call_id, func.count())
