@@ -128,7 +128,7 @@ def find_targets(session: Any) -> Targets:
     """The URLs of the issue, chosen from what the generator made."""
     from sqlalchemy import func, select
 
-    from portal.models import Application, Assignment, BudgetLine, User
+    from portal.models import Application, Assignment, BudgetLine, Call, User
     from portal.permissions import FUNDED_STATUSES
     from portal.workflow import ADMITTED_STATUSES
 
@@ -151,6 +151,9 @@ def find_targets(session: Any) -> Targets:
         select(Assignment.reviewer_id, func.count().label("n")).group_by(Assignment.reviewer_id)
         .order_by(func.count().desc(), Assignment.reviewer_id).limit(1)).one()
     reviewer = session.get(User, reviewer_id)
+    in_review = session.scalar(
+        select(func.count()).select_from(Assignment).join(Call, Call.id == Assignment.call_id)
+        .where(Assignment.reviewer_id == reviewer_id, Call.decisions_finalised_at.is_(None)))
     admitted = (select(Application.call_id, func.count().label("n"))
                 .where(Application.status.in_(ADMITTED_STATUSES))
                 .group_by(Application.call_id).subquery())
@@ -173,7 +176,8 @@ def find_targets(session: Any) -> Targets:
         Page("dashboard", "applicant dashboard", "/dashboard/applicant", "applicant", 0.5),
         Page("application", f"application ({line_count} budget lines)",
              f"/applications/{app_id}", "applicant", 0.5),
-        Page("assignments", f"reviewer's assignments ({assigned})", "/review/", "reviewer"),
+        Page("assignments", f"reviewer's assignments ({in_review} in review of {assigned})",
+             "/review/", "reviewer"),
         Page("ranking", f"ranking ({ranked} applications)",
              f"/committee/calls/{ranking_call}/ranking", "chair", 0.3),
     ]

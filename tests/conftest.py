@@ -533,7 +533,8 @@ def assign(db: Session, create_user: Callable[..., User]) -> Callable[..., Any]:
             CallReviewer.call_id == application.call_id, CallReviewer.user_id == reviewer.id))
         if chosen is None:
             db.add(CallReviewer(call_id=application.call_id, user_id=reviewer.id))
-        assignment = Assignment(application_id=application.id, reviewer_id=reviewer.id)
+        assignment = Assignment(application_id=application.id, call_id=application.call_id,
+                                reviewer_id=reviewer.id)
         db.add(assignment)
         db.flush()
         return assignment

@@ -231,3 +231,24 @@ def test_down_to_nothing_from_the_demo_data_and_up_again(live_app):
     command.check(config)
     assert set(row_counts(live_app).values()) == {0}
     seed_demo_data(live_app)  # and the rebuilt database takes the demo data again
+
+
+def test_the_migrations_fill_in_what_they_add_to_existing_data(live_app):
+    """Taken down below the ranking tokens and the assignments' call, and up again over the
+    demo data: every call has a token, and every assignment its application's call."""
+    config = operator_config(live_app)
+    empty_database(live_app)
+    command.upgrade(config, "head")
+    seed_demo_data(live_app)
+    command.downgrade(config, "a60b9439aebb")  # before both
+    command.upgrade(config, "head")
+    with engine(live_app).connect() as conn:
+        calls = conn.scalar(text("SELECT count(*) FROM calls"))
+        tokens = conn.execute(text("SELECT call_id, token FROM ranking_versions")).all()
+        assignments = conn.scalar(text("SELECT count(*) FROM assignments"))
+        mismatched = conn.scalar(text(
+            "SELECT count(*) FROM assignments JOIN applications"
+            " ON applications.id = assignments.application_id"
+            " WHERE assignments.call_id IS NULL OR assignments.call_id != applications.call_id"))
+    assert calls and len(tokens) == calls and len({token for _call, token in tokens}) == calls
+    assert assignments and mismatched == 0

@@ -817,7 +817,8 @@ def test_the_application_page_lists_its_reports(client, login_as, db, project, c
     from portal.models import Assignment
 
     reviewer = create_user(Role.REVIEWER)
-    db.add(Assignment(application_id=project.app.id, reviewer_id=reviewer.id))
+    db.add(Assignment(application_id=project.app.id, call_id=project.app.call_id,
+                      reviewer_id=reviewer.id))
     db.flush()
     login_as(reviewer)
     page = client.get(f"/applications/{project.app.id}")
@@ -913,7 +914,8 @@ def world(client, db, project, create_user, create_agreement, upload_dir, monkey
     from portal.models import Assignment
 
     reviewer = create_user(Role.REVIEWER)
-    db.add(Assignment(application_id=project.app.id, reviewer_id=reviewer.id))
+    db.add(Assignment(application_id=project.app.id, call_id=project.app.call_id,
+                      reviewer_id=reviewer.id))
     users = {
         "other_library": create_agreement(signed=True).application.created_by,
         "reviewer": reviewer,

@@ -6,6 +6,7 @@ sees once the decisions are final, who may open which page, and the score sheet 
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -674,9 +675,9 @@ def past_application(db, create_call, create_application):
     return factory
 
 
-def test_assignment_list_pages_and_current_calls_first(client, monkeypatch, in_review,
-                                                       past_application, assign, login_as,
-                                                       reviewer):
+def test_assignment_list_shows_the_calls_in_review_and_each_past_call_on_its_own(
+    client, monkeypatch, in_review, past_application, assign, login_as, reviewer
+):
     import portal.views.review
 
     me = reviewer()
@@ -688,23 +689,60 @@ def test_assignment_list_pages_and_current_calls_first(client, monkeypatch, in_r
     login_as(me)
     monkeypatch.setattr(portal.views.review, "ASSIGNMENTS_PER_PAGE", 2)
 
-    pages = [client.get(f"/review/?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
-    # The call in review now first (its deadline is the latest), then the past calls, the
-    # latest first; each assignment on exactly one page.
+    # The calls in review now, a page at a time; each assignment on exactly one page.
+    pages = [client.get(f"/review/?page={n}").get_data(as_text=True) for n in (1, 2)]
     assert [listed_numbers(html) for html in pages] == [
         [current[0].registration_number, current[1].registration_number],
-        [current[2].registration_number, past[1].registration_number],
-        [past[0].registration_number],
+        [current[2].registration_number],
     ]
-    assert "Page 1 of 3" in pages[0] and 'href="/review/?page=2"' in pages[0]
-    assert "Page 3 of 3" in pages[2] and 'href="/review/?page=2"' in pages[2]
-    assert "Прошлый год" in pages[1] and "Позапрошлый год" in pages[2]
+    assert "Page 1 of 2" in pages[0] and 'href="/review/?page=2"' in pages[0]
+    assert "Прошлый год" not in pages[0]
+    # Every call of the reviewer is a link: the one in review, then the past, latest first.
+    links = re.findall(r'href="/review/\?call=(\d+)"', pages[0])
+    assert links == [str(current[0].call_id), str(past[1].call_id), str(past[0].call_id)]
+    assert 'aria-current="page" href="/review/">' in squash(pages[0])
+
+    # A past call on its own, its pages keeping the call.
+    for app in past:
+        html = client.get(f"/review/?call={app.call_id}").get_data(as_text=True)
+        assert listed_numbers(html) == [app.registration_number]
+        assert f'aria-current="page" href="/review/?call={app.call_id}"' in squash(html)
+    monkeypatch.setattr(portal.views.review, "ASSIGNMENTS_PER_PAGE", 1)
+    html = client.get(f"/review/?call={current[0].call_id}&page=2").get_data(as_text=True)
+    assert listed_numbers(html) == [current[1].registration_number]
+    assert f'href="/review/?page=3&amp;call={current[0].call_id}"' in html
     # Beyond the last page, or not a page number: the last page, and the first.
     beyond = client.get("/review/?page=40")
     assert beyond.status_code == 200
-    assert listed_numbers(beyond.get_data(as_text=True)) == [past[0].registration_number]
+    assert listed_numbers(beyond.get_data(as_text=True)) == [current[2].registration_number]
     assert listed_numbers(client.get("/review/?page=x").get_data(as_text=True)) == \
-        listed_numbers(pages[0])
+        [current[0].registration_number]
+
+
+def test_assignment_list_refuses_a_call_that_is_not_the_reviewers(
+    client, in_review, past_application, assign, login_as, reviewer
+):
+    me, other = reviewer(), reviewer("Другой", "other.reviewer@example.org")
+    mine, theirs = in_review(), past_application(300)
+    assign(mine, me)
+    assign(theirs, other)
+    login_as(me)
+    assert client.get(f"/review/?call={theirs.call_id}").status_code == 404
+    assert client.get("/review/?call=999999").status_code == 404
+    assert client.get(f"/review/?call={mine.call_id}").status_code == 200
+
+
+def test_a_reviewer_without_calls_in_review_sees_the_latest_past_one(
+    client, past_application, assign, login_as, reviewer
+):
+    me = reviewer()
+    older, latest = past_application(700), past_application(300)
+    for app in (older, latest):
+        assign(app, me)
+    login_as(me)
+    html = client.get("/review/").get_data(as_text=True)
+    assert listed_numbers(html) == [latest.registration_number]
+    assert 'href="/review/">' not in html  # no "in review now" to choose
 
 
 def test_assignment_list_counts_what_waits(client, db, in_review, assign, login_as, reviewer):
@@ -717,7 +755,7 @@ def test_assignment_list_counts_what_waits(client, db, in_review, assign, login_
                                                 scores=(1, None, None)), actor=me)
         scored(db, done, done.application)
         service.declare_conflict(db, handed_back, actor=me, reason="Родственник")
-    assert service.assignment_counts(db, me).by_state == {
+    assert service.assignment_counts(db, me, [apps[0].call_id]).by_state == {
         "not_started": 1, "draft": 2, "submitted": 1, "conflict": 1}
     login_as(me)
     html = squash(client.get("/review/").get_data(as_text=True))
@@ -737,16 +775,17 @@ def test_reviewer_dashboard_lists_the_nearest_waiting_first(
     for app in current:
         assign(app, me)
     login_as(me)
-    monkeypatch.setattr(portal.views.main, "WAITING_ASSIGNMENTS", 2)
+    monkeypatch.setattr(portal.views.main, "WAITING_ASSIGNMENTS", 1)
     html = squash(client.get("/dashboard/reviewer").get_data(as_text=True))
-    assert listed_numbers(html) == [app.registration_number for app in current]
-    assert "Давний проект" not in html
-    assert "Waiting for your review: 3; the first 2 are shown, the nearest review deadline " \
+    assert listed_numbers(html) == [current[0].registration_number]
+    assert "Waiting for your review: 2; the first 1 are shown, the nearest review deadline " \
         "first." in html
-    assert 'href="/review/">All my assignments (3)</a>' in html
+    assert 'href="/review/">All my assignments</a> — in the calls in review now: 2' in html
+    # The past call's decisions are final: its unscored assignment waits for nobody.
     monkeypatch.setattr(portal.views.main, "WAITING_ASSIGNMENTS", 3)
     html = squash(client.get("/dashboard/reviewer").get_data(as_text=True))
-    assert "Давний проект" in html and "are shown" not in html
+    assert listed_numbers(html) == [app.registration_number for app in current]
+    assert "Давний проект" not in html and "are shown" not in html
 
 
 # --- the chair --------------------------------------------------------------------------------

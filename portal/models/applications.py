@@ -54,6 +54,9 @@ class Application(Base):
             name="dates_order",
         ),
         Index("ix_applications_organisation_status", "organisation_id", "status"),
+        # A library's applications, the newest first (its dashboard), without reading the
+        # other libraries'.
+        Index("ix_applications_organisation_id", "organisation_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

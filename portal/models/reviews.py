@@ -47,12 +47,17 @@ class Assignment(Base):
             name="conflict_has_time",
         ),
         Index("ix_assignments_reviewer_status", "reviewer_id", "status"),
+        Index("ix_assignments_reviewer_call", "reviewer_id", "call_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(
         ForeignKey("applications.id", ondelete="CASCADE"), index=True
     )
+    # The application's call, kept here too: a reviewer's list and counts read the
+    # assignments of the calls they show by index, however many years of reviews the
+    # reviewer has behind them.
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"))
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     status: Mapped[AssignmentStatus] = mapped_column(
         enum_column(AssignmentStatus, "assignment_status"), default=AssignmentStatus.ACTIVE

@@ -295,8 +295,8 @@ class AssignmentSummary:
 
 def _create(session: Session, application: Application, reviewer: User, actor: User | None,
             **details: object) -> Assignment:
-    assignment = Assignment(application_id=application.id, reviewer_id=reviewer.id,
-                            created_by_id=actor.id if actor else None)
+    assignment = Assignment(application_id=application.id, call_id=application.call_id,
+                            reviewer_id=reviewer.id, created_by_id=actor.id if actor else None)
     assignment.application = application
     assignment.reviewer = reviewer
     session.add(assignment)

@@ -4,6 +4,7 @@ and a reviewer declaring a conflict of interest on an assignment."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,6 +23,7 @@ from portal.models import (
     Assignment,
     AssignmentStatus,
     Call,
+    CallReviewer,
     Criterion,
     Recommendation,
     Review,
@@ -143,25 +145,45 @@ def _own_review(reviewer: User) -> ColumnElement[bool]:
     return (Review.assignment_id == Assignment.id) & (Review.reviewer_id == reviewer.id)
 
 
-def reviewer_assignments(reviewer: User, *, waiting_only: bool = False) -> Select[Any]:
-    """The reviewer's assignments as a query of the rows a list shows (the assignment's id
-    and state, the application's number and title, the call's title and review deadline),
-    to be paginated or limited. The calls whose decisions are not final yet come first (the
-    reviewer's work now), the nearest review deadline first; then the past calls, the latest
-    first. With `waiting_only`, only those waiting for the reviewer (active, not submitted)."""
+# The order of a reviewer's calls, and of their assignments: the calls whose decisions are
+# not final yet first (the reviewer's work now), the nearest review deadline first; then the
+# past calls, the latest first.
+CALL_ORDER = (
+    Call.decisions_finalised_at.is_not(None), Call.decisions_finalised_at.desc(),
+    Call.review_deadline.is_(None), Call.review_deadline, Call.id,
+)
+
+
+def reviewer_calls(session: Session, reviewer: User) -> list[Call]:
+    """The calls the chair chose the reviewer for (a reviewer with assignments in a call
+    stays one of its reviewers), in CALL_ORDER: what a reviewer's list is divided by."""
+    return list(session.scalars(
+        select(Call).join(CallReviewer, CallReviewer.call_id == Call.id)
+        .where(CallReviewer.user_id == reviewer.id).order_by(*CALL_ORDER)))
+
+
+def calls_in_review(calls: Sequence[Call]) -> list[Call]:
+    """Of a reviewer's calls, those whose decisions are not final yet."""
+    return [call for call in calls if call.decisions_finalised_at is None]
+
+
+def reviewer_assignments(reviewer: User, call_ids: Collection[int], *,
+                         waiting_only: bool = False) -> Select[Any]:
+    """The reviewer's assignments in the calls as a query of the rows a list shows (the
+    assignment's id and state, the application's number and title, the call's title and
+    review deadline), to be paginated or limited: by call in CALL_ORDER, then by number.
+    It reads the assignments of those calls only, by index, so a list costs the same after
+    any number of years. With `waiting_only`, only those waiting for the reviewer (active,
+    not submitted)."""
     query = (
         select(Assignment.id, ASSIGNMENT_STATE, Application.registration_number,
                Application.title, Call.title.label("call_title"), Call.review_deadline)
         .select_from(Assignment)
         .join(Application, Application.id == Assignment.application_id)
-        .join(Call, Call.id == Application.call_id)
+        .join(Call, Call.id == Assignment.call_id)
         .outerjoin(Review, _own_review(reviewer))
-        .where(Assignment.reviewer_id == reviewer.id)
-        .order_by(
-            Call.decisions_finalised_at.is_not(None), Call.decisions_finalised_at.desc(),
-            Call.review_deadline.is_(None), Call.review_deadline, Call.id,
-            Application.registration_number, Assignment.id,
-        )
+        .where(Assignment.reviewer_id == reviewer.id, Assignment.call_id.in_(call_ids))
+        .order_by(*CALL_ORDER, Application.registration_number, Assignment.id)
     )
     if waiting_only:
         query = query.where(_WAITING)
@@ -189,14 +211,15 @@ class AssignmentCounts:
         return self.by_state[AssignmentState.DRAFT]
 
 
-def assignment_counts(session: Session, reviewer: User) -> AssignmentCounts:
-    """The reviewer's assignments counted by state, in one statement that reads their
-    assignments and reviews only."""
+def assignment_counts(session: Session, reviewer: User,
+                      call_ids: Collection[int]) -> AssignmentCounts:
+    """The reviewer's assignments in the calls counted by state, in one statement that
+    reads those assignments and their reviews only."""
     counted = dict(session.execute(
         select(ASSIGNMENT_STATE, func.count())
         .select_from(Assignment)
         .outerjoin(Review, _own_review(reviewer))
-        .where(Assignment.reviewer_id == reviewer.id)
+        .where(Assignment.reviewer_id == reviewer.id, Assignment.call_id.in_(call_ids))
         .group_by(ASSIGNMENT_STATE)
     ).all())
     return AssignmentCounts({

@@ -112,12 +112,16 @@ def _render_dashboard(role: Role):
         context["calls"] = session.scalars(select(Call).order_by(Call.closes_at.desc())).all()
         context["submitted_counts"] = counts
     elif role == Role.REVIEWER:
-        from portal.services.reviews import assignment_counts, reviewer_assignments
+        from portal.services import reviews
 
+        calls = reviews.reviewer_calls(session, current_user)
+        in_review = [call.id for call in reviews.calls_in_review(calls)]
+        context["calls"] = calls
         context["open_assignments"] = session.execute(
-            reviewer_assignments(current_user, waiting_only=True).limit(WAITING_ASSIGNMENTS)
+            reviews.reviewer_assignments(current_user, in_review, waiting_only=True)
+            .limit(WAITING_ASSIGNMENTS)
         ).all()
-        context["counts"] = assignment_counts(session, current_user)
+        context["counts"] = reviews.assignment_counts(session, current_user, in_review)
     elif role == Role.FINANCE:
         from portal.services.payments import calls_with_funded_projects
 

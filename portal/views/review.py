@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     flash,
     redirect,
     render_template,
@@ -69,13 +70,26 @@ ASSIGNMENTS_PER_PAGE = 50
 
 @bp.get("/")
 def assignment_list():
-    """The reviewer's assignments, a page at a time, those of the calls in review now first;
-    above them, how many wait for the reviewer."""
+    """The reviewer's assignments, a page at a time: those of the calls in review now (or,
+    when none is, of the latest past call), or with `?call=` those of one of their calls;
+    above them, the reviewer's calls to choose from and how many wait for the reviewer."""
     require(current_user, Action.VIEW_DASHBOARD, Role.REVIEWER)
-    page = paginate(service.reviewer_assignments(current_user), page_arg(),
+    calls = service.reviewer_calls(session, current_user)
+    chosen = request.args.get("call", type=int)
+    if chosen is not None:
+        shown = [call for call in calls if call.id == chosen]
+        if not shown:
+            abort(404)
+    else:
+        shown = service.calls_in_review(calls) or calls[:1]
+    call_ids = [call.id for call in shown]
+    page = paginate(service.reviewer_assignments(current_user, call_ids), page_arg(),
                     ASSIGNMENTS_PER_PAGE)
-    return render_template("review/assignment_list.html", page=page,
-                           counts=service.assignment_counts(session, current_user))
+    return render_template(
+        "review/assignment_list.html", page=page, calls=calls, chosen=chosen,
+        in_review=service.calls_in_review(calls),
+        pager_args={"call": chosen} if chosen is not None else {},
+        counts=service.assignment_counts(session, current_user, call_ids))
 
 
 def _error_list(form: ReviewForm) -> list[tuple[str, Any]]:
