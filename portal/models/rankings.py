@@ -77,7 +77,7 @@ def _values(obj: Any, name: str) -> set[Any]:
 @event.listens_for(Session, "after_flush")
 def _note_changes(session: Session, flush_context: Any) -> None:
     calls: set[int] = set()
-    applications: set[int] = set()  # changed for the ranking whatever their status
+    applications: set[int] = set()  # reviews changed for the ranking
     lines_of: set[int] = set()  # applications whose lines changed: only if past the draft
     scored: set[int] = set()  # reviews whose scores changed: only if submitted
     libraries: set[int] = set()
@@ -99,10 +99,7 @@ def _note_changes(session: Session, flush_context: Any) -> None:
         elif isinstance(obj, ReviewScore):
             if _changed(session, obj):
                 scored.update(_values(obj, "review_id"))
-        elif isinstance(obj, Assignment | Decision):
-            if _changed(session, obj):
-                applications.update(_values(obj, "application_id"))
-        elif isinstance(obj, Criterion):
+        elif isinstance(obj, Assignment | Decision | Criterion):
             if _changed(session, obj):
                 calls.update(_values(obj, "call_id"))
         elif isinstance(obj, Organisation):
