@@ -197,3 +197,29 @@ def test_ranking_calls_together_takes_three_statements_whatever_their_number(db,
     assert count_statements(db, lambda: rank_calls(db, three_calls[:1])) == 3
     assert count_statements(db, lambda: rank_calls(db, three_calls)) == 3
     assert count_statements(db, lambda: rank_calls(db, [])) == 0
+
+
+def test_the_page_shows_a_kept_ranking_and_a_decision_at_once(
+    app, db, client, login_as, create_user, five_ranked
+):
+    """The second view reads the ranking kept by the first (three statements fewer, the same
+    table); a decision recorded through the page is on the next view all the same."""
+    call, apps = five_ranked
+    login_as(create_user(Role.CHAIR))
+    url = f"/committee/calls/{call.id}/ranking"
+    pages: list[Any] = []
+    first_count = count_statements(db, lambda: pages.append(client.get(url)))
+    again_count = count_statements(db, lambda: pages.append(client.get(url)))
+    first, again = (page.get_data(as_text=True) for page in pages[-2:])
+    assert first_count - again_count == 3
+    assert rows_shown(again) == rows_shown(first)
+    assert re.sub(r'name="csrf_token"[^>]*>', "", again) == \
+        re.sub(r'name="csrf_token"[^>]*>', "", first)
+
+    response = post_decision(client, call, apps[2], outcome="not_funded", reason="Мало баллов")
+    assert response.status_code == 302
+    html = client.get(url).get_data(as_text=True)
+    row = html[html.index(f'<tr id="app-{apps[2].id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "<strong>not funded</strong>" in row and "Мало баллов" in row
+
