@@ -55,7 +55,8 @@ _CHANGED_KEY = "vektor.rankings_changed"
 
 
 def changed_calls(session: Session) -> set[int]:
-    return session.info.setdefault(_CHANGED_KEY, set())
+    """The calls whose figures the session's transaction has changed so far."""
+    return session.info.get(_CHANGED_KEY, set())
 
 
 def _changed(session: Session, obj: Any, *names: str) -> bool:
@@ -128,7 +129,7 @@ def _note_changes(session: Session, flush_context: Any) -> None:
         calls.update(session.scalars(
             select(Application.call_id).where(or_(*conditions)).distinct()))
     if calls:
-        changed_calls(session).update(calls)
+        session.info.setdefault(_CHANGED_KEY, set()).update(calls)
 
 
 def renew_tokens(session: Session) -> None:

@@ -18,6 +18,7 @@ from portal.labels import APPLICATION_STATUS_LABELS, BUDGET_CATEGORY_LABELS
 from portal.models import Call
 from portal.services import public as public_service
 from portal.spreadsheets import CSV_MIMETYPE, Table, csv_bytes
+from portal.views import page_arg
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -51,7 +52,7 @@ def index():
     found = public_service.search_awards(
         [a for a in all_awards if year is None or a.year == year],
         municipality=municipality, direction=direction, text=text)
-    page = paginate_list(found, _int_arg("page") or 1, PER_PAGE)
+    page = paginate_list(found, page_arg(), PER_PAGE)
     finished = [c for c in calls if public_service.is_results_public(c)]
     by_call: dict[int, list[public_service.PublicAward]] = {}
     for award in all_awards:

@@ -75,19 +75,20 @@ def assignment_list():
     above them, the reviewer's calls to choose from and how many wait for the reviewer."""
     require(current_user, Action.VIEW_DASHBOARD, Role.REVIEWER)
     calls = service.reviewer_calls(session, current_user)
+    in_review = service.calls_in_review(calls)
     chosen = request.args.get("call", type=int)
     if chosen is not None:
         shown = [call for call in calls if call.id == chosen]
         if not shown:
             abort(404)
     else:
-        shown = service.calls_in_review(calls) or calls[:1]
+        shown = in_review or calls[:1]
     call_ids = [call.id for call in shown]
     page = paginate(service.reviewer_assignments(current_user, call_ids), page_arg(),
                     ASSIGNMENTS_PER_PAGE)
     return render_template(
         "review/assignment_list.html", page=page, calls=calls, chosen=chosen,
-        in_review=service.calls_in_review(calls),
+        in_review=in_review, shown_ids=call_ids,
         pager_args={"call": chosen} if chosen is not None else {},
         counts=service.assignment_counts(session, current_user, call_ids))
 
